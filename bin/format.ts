@@ -1,0 +1,62 @@
+/** Human-readable output for the CLI: summaries, sizes, durations, progress line. */
+import type { Report } from '../runtime/report.js';
+import type { Progress } from '../runtime/coordinator/engine.js';
+
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
+}
+
+export function ms(n: number): string {
+  return n < 1000 ? `${n.toFixed(n < 10 ? 1 : 0)} ms` : `${(n / 1000).toFixed(2)} s`;
+}
+
+function ranks(list: number[], size: number): string {
+  if (list.length === size && size > 1) return `all ${size} ranks`;
+  return list.length === 1 ? `rank ${list[0]}` : `ranks ${list.join(',')}`;
+}
+
+export function summary(r: Report): string {
+  const out: string[] = [];
+  const params = Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' ');
+  out.push(`ckpt: ${r.job} on ${r.ranks} rank${r.ranks > 1 ? 's' : ''}, ${r.steps} steps (${params})`);
+  const p = r.protocol;
+  const proto = p.checkpoint === 'none' ? 'no checkpoints' : `${p.checkpoint} checkpoints every ${p.interval} steps${p.incremental ? ', incremental' : ''}`;
+  out.push(`  protocol     ${proto}; logging ${p.logging}`);
+  out.push(`  digest       ${r.result.digest}`);
+  const extra: string[] = [];
+  if (typeof r.result.l2Error === 'number') extra.push(`l2Error ${r.result.l2Error.toExponential(3)}`);
+  if (typeof r.result.converged === 'boolean') extra.push(r.result.converged ? 'steady state reached' : 'not at steady state');
+  if (typeof r.result.received === 'number') extra.push(`${r.result.received} messages received`);
+  if (extra.length) out.push(`  result       ${extra.join(', ')}`);
+  const t = r.timing;
+  const pct = (x: number) => (t.wallMs > 0 ? ` (${((100 * x) / t.wallMs).toFixed(1)}%)` : '');
+  out.push(`  time         wall ${ms(t.wallMs)}, ${t.stepsPerSecond.toFixed(0)} steps/s; checkpointing ${ms(t.checkpointMs)}${pct(t.checkpointMs)}; recovery ${ms(t.recoveryMs)}${pct(t.recoveryMs)}`);
+  const c = r.checkpoints;
+  if (p.checkpoint !== 'none') {
+    out.push(`  checkpoints  ${c.committed} committed${c.aborted ? `, ${c.aborted} aborted` : ''}; ${bytes(c.bytesWritten)} written of ${bytes(c.bytesLogical)} logical`);
+  }
+  out.push(`  failures     ${r.failures.length === 0 ? 'none' : r.failures.length}`);
+  for (const f of r.failures) {
+    const line = f.recoveryLine.map((e) => e.checkpointStep ?? '-');
+    const same = line.every((s) => s === line[0]);
+    const to = same ? `step ${line[0]}` : `steps [${line.join(', ')}]`;
+    const det = f.detectedAfterMs === null ? `detected by ${f.detectedBy}` : `detected after ${ms(f.detectedAfterMs)} (${f.detectedBy})`;
+    out.push(`    - rank ${f.target} ${f.kind} at step ${f.step}: ${det}; ${ranks(f.rolledBack, r.ranks)} rolled back to ${to}; ${f.reexecutedSteps} steps re-executed; recovered in ${ms(f.recoveryMs)}`);
+  }
+  out.push(`  store        ${r.store}`);
+  return out.join('\n');
+}
+
+export function progressLine(job: string, p: Progress): string {
+  const frac = p.steps ? ` / ${p.steps} (${((100 * p.step) / p.steps).toFixed(0)}%)` : '';
+  const rate = p.elapsedMs > 0 ? (p.step / (p.elapsedMs / 1000)).toFixed(0) : '0';
+  return `${job}: step ${p.step}${frac} · ${rate} steps/s · ${p.checkpoints} checkpoints · ${p.failures} failures${p.recovering ? ' · recovering' : ''} · ${ms(p.elapsedMs)}`;
+}

@@ -1,0 +1,49 @@
+/** `ckpt inspect --store DIR`: what a store holds, read-only. */
+import { CkptStore } from '../storage/store.js';
+import type { RunConfig } from '../runtime/options.js';
+import { bytes } from './format.js';
+
+export async function inspectStore(dir: string) {
+  const store = await CkptStore.open(dir, { readOnly: true });
+  try {
+    const config = store.config as RunConfig;
+    const checkpoints = store.checkpoints();
+    const line = store.line;
+    const perRank = Array.from({ length: config.ranks }, (_, rank) => checkpoints.filter((c) => c.rank === rank));
+    return {
+      store: store.dir,
+      format: store.format,
+      status: store.status,
+      lock: store.lock ?? null,
+      config,
+      recoveryLine: line
+        ? { round: line.round, committedAt: new Date(line.committedAt).toISOString(), ranks: line.ranks.map((r) => ({ rank: r.rank, checkpointStep: r.step, round: r.round })) }
+        : { round: 0, ranks: Array.from({ length: config.ranks }, (_, rank) => ({ rank, checkpointStep: 0, round: 0, initial: true })) },
+      checkpoints: perRank,
+      storedBlockBytes: store.storedBlockBytes(),
+      failures: store.failures,
+      fired: store.fired,
+      report: store.report ?? null,
+    };
+  } finally {
+    await store.close({ release: false });
+  }
+}
+
+export function formatInspect(i: Awaited<ReturnType<typeof inspectStore>>): string {
+  const out: string[] = [];
+  const c = i.config;
+  out.push(`store ${i.store} (format v${i.format.version})`);
+  out.push(`  status       ${i.status.state}${i.status.message ? ` (${i.status.message})` : ''}, ${i.status.sessions} session(s), updated ${i.status.updatedAt}${i.lock ? `; locked by pid ${i.lock.pid}` : ''}`);
+  out.push(`  job          ${c.jobName} on ${c.ranks} ranks, steps ${c.steps ?? 'until steady'}, params ${JSON.stringify(c.params)}`);
+  out.push(`  protocol     checkpoint ${c.checkpoint} every ${c.interval}${c.incremental ? ' incremental' : ''}; logging ${c.logging}; seed ${c.seed}`);
+  out.push(`  line         round ${i.recoveryLine.round}: ${i.recoveryLine.ranks.map((r) => `rank ${r.rank}@${r.checkpointStep}`).join(', ')}`);
+  out.push(`  checkpoints  (${bytes(i.storedBlockBytes)} of block data stored)`);
+  i.checkpoints.forEach((list, rank) => {
+    const items = list.map((k) => `step ${k.step} round ${k.round} ${bytes(k.bytesWritten)}${k.incremental ? ' incr' : ' full'} ${k.committed ? 'committed' : 'tentative'}`);
+    out.push(`    rank ${rank}: ${items.length ? items.join('; ') : '(none: restarts from the initial state)'}`);
+  });
+  out.push(`  failures     ${i.failures.length}`);
+  if (i.report) out.push(`  digest       ${(i.report as { result: { digest: string } }).result.digest}`);
+  return out.join('\n');
+}

@@ -1,0 +1,145 @@
+/**
+ * Checkpoint protocols, coordinator side, behind one small interface. `none` never
+ * checkpoints (recovery restarts from the initial state); `coordinated` runs two-phase rounds:
+ *
+ *   request  -> every rank answers with the boundary it will not pass (checkpoint-ready)
+ *   cut      -> the furthest boundary; every rank checkpoints exactly there
+ *   ack      <- each rank once its checkpoint is flushed
+ *   commit   -> the new line is made durable (GC in the same transaction)
+ *   done     -> ranks resume sending
+ *
+ * A round is tentative until its commit record is flushed: a failure before that leaves the
+ * previous committed line in force.
+ */
+import type { CheckpointAck, ToRank } from '../wire.js';
+import type { CkptStore } from '../../storage/store.js';
+import type { CommittedLine } from '../../storage/manifest.js';
+
+export interface ProtocolHost {
+  readonly size: number;
+  readonly steps: number | null;
+  epoch(): number;
+  send(rank: number, m: ToRank): void;
+  store: CkptStore;
+  /**
+   * Called after the commit is durable and before DONE is sent. Returning false means a rank
+   * was lost meanwhile (DONE is not sent; recovery takes over).
+   */
+  afterCommit(line: CommittedLine): boolean;
+  committed(stats: RoundStats): void;
+}
+
+export interface RoundStats {
+  round: number;
+  step: number;
+  bytesWritten: number;
+  bytesLogical: number;
+  writeMs: number;
+  blockedMs: number;
+  garbageCollected: number;
+  incremental: boolean;
+}
+
+export interface CheckpointProtocol {
+  /** (Re)start scheduling from the committed line at `step`. */
+  start(lastCommittedStep: number, nextRound: number): void;
+  onMessage(m: { kind: 'checkpoint-ready'; rank: number; round: number; boundary: number } | CheckpointAck): Promise<void>;
+  /** A failure: forget the round in progress (ranks are being rolled back anyway). */
+  abort(): void;
+  /** The job ended before the round's cut: tell the ranks the round is off. */
+  cancel(): void;
+  readonly aborted: number;
+}
+
+export class NoCheckpoints implements CheckpointProtocol {
+  readonly aborted = 0;
+  start(): void {}
+  async onMessage(): Promise<void> {}
+  abort(): void {}
+  cancel(): void {}
+}
+
+interface Round {
+  round: number;
+  boundaries: Map<number, number>;
+  cut: number | null;
+  acks: Map<number, CheckpointAck>;
+}
+
+export class CoordinatedCheckpoints implements CheckpointProtocol {
+  private current: Round | null = null;
+  private lastStep = 0;
+  private nextRound = 1;
+  aborted = 0;
+
+  constructor(
+    private readonly host: ProtocolHost,
+    private readonly interval: number,
+  ) {}
+
+  start(lastCommittedStep: number, nextRound: number): void {
+    this.lastStep = lastCommittedStep;
+    this.nextRound = Math.max(this.nextRound, nextRound);
+    this.current = null;
+    this.schedule();
+  }
+
+  /** Ask for the next round right away, for a cut `interval` steps after the last one. */
+  private schedule(): void {
+    const atLeast = this.lastStep + this.interval;
+    if (this.host.steps !== null && atLeast >= this.host.steps) return;
+    const round = this.nextRound++;
+    this.current = { round, boundaries: new Map(), cut: null, acks: new Map() };
+    for (let r = 0; r < this.host.size; r++) this.host.send(r, { v: 1, kind: 'checkpoint-request', epoch: this.host.epoch(), round, atLeast });
+  }
+
+  async onMessage(m: { kind: 'checkpoint-ready'; rank: number; round: number; boundary: number } | CheckpointAck): Promise<void> {
+    const cur = this.current;
+    if (!cur || m.round !== cur.round) return;
+    if (m.kind === 'checkpoint-ready') {
+      cur.boundaries.set(m.rank, m.boundary);
+      if (cur.boundaries.size < this.host.size) return;
+      cur.cut = Math.max(...cur.boundaries.values());
+      for (let r = 0; r < this.host.size; r++) this.host.send(r, { v: 1, kind: 'checkpoint-cut', epoch: this.host.epoch(), round: cur.round, step: cur.cut });
+      return;
+    }
+    cur.acks.set(m.rank, m);
+    if (cur.acks.size < this.host.size) return;
+    const acks = [...cur.acks.values()];
+    const line: CommittedLine = {
+      round: cur.round,
+      committedAt: Date.now(),
+      ranks: acks.map((a) => ({ rank: a.rank, round: a.round, step: a.step })).sort((a, b) => a.rank - b.rank),
+    };
+    const gc = await this.host.store.commit(line);
+    if (this.current !== cur) return; // a failure was handled while the commit was flushing
+    const blockedFrom = Math.min(...acks.map((a) => a.startedAt));
+    this.current = null;
+    this.lastStep = cur.cut!;
+    if (!this.host.afterCommit(line)) return;
+    for (let r = 0; r < this.host.size; r++) this.host.send(r, { v: 1, kind: 'checkpoint-done', epoch: this.host.epoch(), round: cur.round, committed: true });
+    this.host.committed({
+      round: cur.round,
+      step: cur.cut!,
+      bytesWritten: acks.reduce((s, a) => s + a.bytesWritten, 0),
+      bytesLogical: acks.reduce((s, a) => s + a.bytesLogical, 0),
+      writeMs: Math.max(...acks.map((a) => a.writeMs)),
+      blockedMs: performance.timeOrigin + performance.now() - blockedFrom,
+      garbageCollected: gc.manifestsDeleted + gc.blocksDeleted,
+      incremental: acks.some((a) => a.incremental),
+    });
+    this.schedule();
+  }
+
+  abort(): void {
+    if (this.current) this.aborted++;
+    this.current = null;
+  }
+
+  cancel(): void {
+    const cur = this.current;
+    if (!cur) return;
+    this.current = null;
+    for (let r = 0; r < this.host.size; r++) this.host.send(r, { v: 1, kind: 'checkpoint-done', epoch: this.host.epoch(), round: cur.round, committed: false });
+  }
+}

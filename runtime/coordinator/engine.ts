@@ -1,0 +1,380 @@
+/**
+ * The coordinator's engine: spawns ranks, routes their messages, runs the checkpoint protocol,
+ * detects failures (thread exit, heartbeat timeout), rolls the job back to the committed line,
+ * and assembles the result. Every event is handled on one serial queue, so no two handlers
+ * interleave across an await (a failure is never handled in the middle of a commit).
+ */
+import { createHash } from 'node:crypto';
+import type { MessagePort } from 'node:worker_threads';
+import type { Job, LocalOutput } from '../../jobs/api.js';
+import { loadJob } from '../../jobs/registry.js';
+import { mulberry32 } from '../../jobs/prng.js';
+import type { CkptStore } from '../../storage/store.js';
+import type { CommittedLine } from '../../storage/manifest.js';
+import { CkptError, fromErrorRecord } from '../errors.js';
+import type { RunConfig } from '../options.js';
+import { emptyReport, type FailureRecord, type Report } from '../report.js';
+import { deferred } from '../rank/deferred.js';
+import {
+  SLOT_FIRING,
+  SLOT_HEARTBEAT,
+  SLOT_STEP,
+  STATUS_SLOTS,
+  TIME_FAILED_AT,
+  TIME_SLOTS,
+  wallNow,
+  type FromRank,
+  type RestorePoint,
+  type ToRank,
+} from '../wire.js';
+import { CoordinatedCheckpoints, NoCheckpoints, type CheckpointProtocol, type ProtocolHost, type RoundStats } from './checkpoint-protocol.js';
+import { createMesh } from './mesh.js';
+import { RankPool, type RankHandle } from './rank-pool.js';
+
+export interface Progress {
+  step: number;
+  steps: number | null;
+  checkpoints: number;
+  failures: number;
+  elapsedMs: number;
+  recovering: boolean;
+}
+
+export interface EngineOptions {
+  onProgress?: (p: Progress) => void;
+  /** Failures and sessions carried over from earlier processes (resume). */
+  previous?: { failures: FailureRecord[]; sessions: number };
+}
+
+export class RunEngine {
+  private readonly config: RunConfig;
+  private readonly store: CkptStore;
+  private readonly pool: RankPool;
+  private readonly handles: RankHandle[] = [];
+  private readonly status: Int32Array;
+  private readonly times: Float64Array;
+  private readonly statusSab: SharedArrayBuffer;
+  private readonly timesSab: SharedArrayBuffer;
+  private readonly report: Report;
+  private readonly protocol: CheckpointProtocol;
+  private readonly outcome = deferred<Report>();
+  private readonly fired: Set<number>;
+  private readonly finished = new Map<number, { step: number; output: LocalOutput }>();
+  private readonly beats: { count: number; at: number }[] = [];
+  private job!: Job<any>;
+  private epoch = 0;
+  private queue: Promise<void> = Promise.resolve();
+  private waitingReady = new Set<number>();
+  private pendingFailures: { failure: FailureRecord; startedAt: number }[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private ending = false;
+  private readonly t0 = performance.now();
+
+  constructor(config: RunConfig, store: CkptStore, private readonly options: EngineOptions = {}) {
+    this.config = config;
+    this.store = store;
+    this.statusSab = new SharedArrayBuffer(4 * STATUS_SLOTS * config.ranks);
+    this.timesSab = new SharedArrayBuffer(8 * TIME_SLOTS * config.ranks);
+    this.status = new Int32Array(this.statusSab);
+    this.times = new Float64Array(this.timesSab);
+    this.report = emptyReport(config);
+    this.report.failures = [...(options.previous?.failures ?? [])];
+    this.report.sessions = (options.previous?.sessions ?? 0) + 1;
+    this.fired = new Set(store.fired);
+    this.pool = new RankPool(config.ranks, {
+      message: (h, m) => this.enqueue(() => this.onMessage(h, m)),
+      exit: (h, reason) => this.enqueue(() => this.onExit(h, reason)),
+    });
+    const host: ProtocolHost = {
+      size: config.ranks,
+      steps: config.steps,
+      epoch: () => this.epoch,
+      send: (r, m) => this.send(r, m),
+      store,
+      afterCommit: (line) => this.afterCommit(line),
+      committed: (s) => this.onCommitted(s),
+    };
+    this.protocol = config.checkpoint === 'coordinated' ? new CoordinatedCheckpoints(host, config.interval) : new NoCheckpoints();
+  }
+
+  async run(): Promise<Report> {
+    this.job = await loadJob(this.config.job);
+    const line = this.store.line;
+    const mesh = createMesh(this.config.ranks);
+    for (let r = 0; r < this.config.ranks; r++) {
+      this.waitingReady.add(r);
+      this.handles[r] = this.spawn(r, this.restorePoint(line, r), mesh[r]!);
+    }
+    this.timers.push(setInterval(() => this.checkHeartbeats(), Math.max(10, Math.min(this.config.heartbeatMs * 2, this.config.heartbeatTimeoutMs / 4))));
+    if (this.options.onProgress) this.timers.push(setInterval(() => this.options.onProgress!(this.progress()), 200));
+    if (this.config.mtbf !== null) this.armMtbf(mulberry32(this.config.seed ^ 0x5eed));
+    try {
+      return await this.outcome.promise;
+    } finally {
+      for (const t of this.timers) clearInterval(t);
+      for (const h of this.handles) if (h.state === 'alive') h.state = 'stopping';
+      for (const h of this.handles) this.pool.send(h, { v: 1, kind: 'stop' });
+      await this.pool.destroy().catch(() => {});
+    }
+  }
+
+  progress(): Progress {
+    let step = 0;
+    for (let r = 0; r < this.config.ranks; r++) step = Math.max(step, Atomics.load(this.status, r * STATUS_SLOTS + SLOT_STEP));
+    return {
+      step,
+      steps: this.config.steps,
+      checkpoints: this.report.checkpoints.committed,
+      failures: this.report.failures.length,
+      elapsedMs: performance.now() - this.t0,
+      recovering: this.pendingFailures.length > 0,
+    };
+  }
+
+  // ------------------------------------------------------------------ plumbing
+
+  private enqueue(fn: () => void | Promise<void>): void {
+    this.queue = this.queue.then(fn).catch((e) => this.fail(e));
+  }
+
+  private fail(e: unknown): void {
+    this.ending = true;
+    this.outcome.reject(e);
+  }
+
+  private send(rank: number, m: ToRank, transfer: MessagePort[] = []): void {
+    this.pool.send(this.handles[rank]!, m, transfer);
+  }
+
+  private restorePoint(line: CommittedLine | null, rank: number): RestorePoint {
+    const e = line?.ranks.find((x) => x.rank === rank);
+    return e ? { kind: 'checkpoint', round: e.round, step: e.step } : { kind: 'initial' };
+  }
+
+  private spawn(rank: number, restore: RestorePoint, peers: (MessagePort | null)[]): RankHandle {
+    const c = this.config;
+    const crashes = c.crashes
+      .map((spec, index) => ({ spec, index }))
+      .filter((x) => x.spec.target === rank && !this.fired.has(x.index) && x.spec.kind !== 'checkpoint-committed');
+    const notifySteps = c.crashes.filter((s, i) => s.target === 'coordinator' && !this.fired.has(i)).map((s) => s.step);
+    this.beats[rank] = { count: Atomics.load(this.status, rank * STATUS_SLOTS + SLOT_HEARTBEAT), at: performance.now() };
+    return this.pool.spawn({
+      v: 1,
+      rank,
+      size: c.ranks,
+      epoch: this.epoch,
+      job: c.job,
+      params: c.params,
+      steps: c.steps,
+      maxSteps: c.maxSteps,
+      seed: c.seed,
+      peers,
+      status: this.statusSab,
+      times: this.timesSab,
+      storePath: c.store,
+      incremental: c.incremental,
+      blockBytes: c.blockBytes,
+      restore,
+      crashes,
+      notifySteps,
+      heartbeatMs: c.heartbeatMs,
+    });
+  }
+
+  // ------------------------------------------------------------------ rank messages
+
+  private async onMessage(h: RankHandle, m: FromRank): Promise<void> {
+    if (this.ending || h !== this.handles[h.rank] || h.state !== 'alive') return;
+    switch (m.kind) {
+      case 'error':
+        this.fail(fromErrorRecord(m.error));
+        return;
+      case 'step-begin':
+        return this.coordinatorCrash(m.step);
+      case 'ready':
+        if (m.epoch !== this.epoch) return;
+        this.waitingReady.delete(m.rank);
+        if (this.waitingReady.size === 0) this.recovered();
+        return;
+      case 'checkpoint-ready':
+      case 'checkpoint-ack':
+        if (m.epoch === this.epoch && this.pendingFailures.length === 0) await this.protocol.onMessage(m);
+        return;
+      case 'finished':
+        if (m.epoch !== this.epoch) return;
+        this.finished.set(m.rank, { step: m.step, output: m.output });
+        if (this.finished.size === this.config.ranks) this.complete();
+        return;
+    }
+  }
+
+  private recovered(): void {
+    const now = performance.now();
+    for (const p of this.pendingFailures) {
+      p.failure.recoveryMs = now - p.startedAt;
+      this.report.timing.recoveryMs += p.failure.recoveryMs;
+    }
+    const wasRecovery = this.pendingFailures.length > 0;
+    this.pendingFailures = [];
+    if (wasRecovery) void this.store.saveFailures(this.report.failures);
+    const line = this.store.line;
+    this.protocol.start(line ? Math.max(...line.ranks.map((r) => r.step)) : 0, (line?.round ?? 0) + 1);
+  }
+
+  private async coordinatorCrash(step: number): Promise<void> {
+    const index = this.config.crashes.findIndex((s, i) => s.target === 'coordinator' && s.step === step && !this.fired.has(i));
+    if (index < 0) return;
+    this.fired.add(index);
+    await this.store.markFired(index);
+    process.kill(process.pid, 'SIGKILL');
+  }
+
+  private onCommitted(s: RoundStats): void {
+    const c = this.report.checkpoints;
+    c.committed++;
+    c.bytesWritten += s.bytesWritten;
+    c.bytesLogical += s.bytesLogical;
+    c.writeMs += s.writeMs;
+    c.garbageCollected += s.garbageCollected;
+    this.report.timing.checkpointMs += s.blockedMs;
+  }
+
+  /** Fault kind `checkpoint-committed`: kill a rank after the commit is durable, before DONE. */
+  private afterCommit(line: CommittedLine): boolean {
+    const step = Math.max(...line.ranks.map((r) => r.step));
+    const index = this.config.crashes.findIndex((s, i) => s.kind === 'checkpoint-committed' && s.step <= step && !this.fired.has(i));
+    if (index < 0) return true;
+    const rank = this.config.crashes[index]!.target as number;
+    this.fired.add(index);
+    void this.store.markFired(index);
+    Atomics.store(this.status, rank * STATUS_SLOTS + SLOT_FIRING, index + 1);
+    this.times[rank * TIME_SLOTS + TIME_FAILED_AT] = wallNow();
+    this.pool.kill(this.handles[rank]!);
+    this.failure(rank, 'exit');
+    return false;
+  }
+
+  // ------------------------------------------------------------------ failures
+
+  private onExit(h: RankHandle, reason: string): void {
+    if (this.ending || h !== this.handles[h.rank] || h.state === 'stopping') return;
+    if (h.state === 'dead') return; // already handled (killed on purpose)
+    this.pool.kill(h);
+    this.failure(h.rank, 'exit', reason);
+  }
+
+  private checkHeartbeats(): void {
+    if (this.ending) return;
+    const now = performance.now();
+    for (let r = 0; r < this.config.ranks; r++) {
+      const h = this.handles[r]!;
+      if (h.state !== 'alive') continue;
+      const count = Atomics.load(this.status, r * STATUS_SLOTS + SLOT_HEARTBEAT);
+      const b = this.beats[r]!;
+      if (count !== b.count) {
+        b.count = count;
+        b.at = now;
+      } else if (now - b.at > this.config.heartbeatTimeoutMs) {
+        this.enqueue(() => {
+          if (h !== this.handles[r] || h.state !== 'alive') return;
+          this.pool.kill(h);
+          this.failure(r, 'heartbeat');
+        });
+      }
+    }
+  }
+
+  private armMtbf(rng: () => number): void {
+    const delay = -Math.log(1 - rng()) * this.config.mtbf! * 1000;
+    const t = setTimeout(() => {
+      this.timers.splice(this.timers.indexOf(t), 1);
+      this.enqueue(() => {
+        if (this.ending) return;
+        const rank = Math.floor(rng() * this.config.ranks);
+        const h = this.handles[rank]!;
+        if (this.pendingFailures.length === 0 && h.state === 'alive') {
+          this.times[rank * TIME_SLOTS + TIME_FAILED_AT] = wallNow();
+          this.pool.kill(h);
+          this.failure(rank, 'exit', 'mtbf');
+        }
+        this.armMtbf(rng);
+      });
+    }, delay);
+    this.timers.push(t);
+  }
+
+  /**
+   * Roll every rank back to the committed line: survivors restore in place, the dead rank is
+   * respawned; all get a fresh mesh and a new epoch.
+   */
+  private failure(rank: number, detectedBy: 'exit' | 'heartbeat', reason?: string): void {
+    const detectedAt = wallNow();
+    const firing = Atomics.exchange(this.status, rank * STATUS_SLOTS + SLOT_FIRING, 0);
+    const specIndex = firing > 0 ? firing - 1 : null;
+    const spec = specIndex === null ? null : this.config.crashes[specIndex]!;
+    if (specIndex !== null) this.fired.add(specIndex);
+    const failedAt = this.times[rank * TIME_SLOTS + TIME_FAILED_AT]!;
+    this.times[rank * TIME_SLOTS + TIME_FAILED_AT] = 0;
+    const completed = Array.from({ length: this.config.ranks }, (_, r) => Atomics.load(this.status, r * STATUS_SLOTS + SLOT_STEP));
+    this.protocol.abort();
+    this.finished.clear();
+    this.epoch++;
+    const line = this.store.line;
+    const mesh = createMesh(this.config.ranks);
+    const lineSteps: number[] = [];
+    this.waitingReady = new Set();
+    for (let r = 0; r < this.config.ranks; r++) {
+      const restore = this.restorePoint(line, r);
+      lineSteps[r] = restore.kind === 'checkpoint' ? restore.step : 0;
+      Atomics.store(this.status, r * STATUS_SLOTS + SLOT_STEP, lineSteps[r]!);
+      this.waitingReady.add(r);
+      const h = this.handles[r]!;
+      if (h.state === 'dead') {
+        this.handles[r] = this.spawn(r, restore, mesh[r]!);
+      } else {
+        const peers = mesh[r]!;
+        this.send(r, { v: 1, kind: 'rollback', epoch: this.epoch, restore, peers }, peers.filter((p): p is MessagePort => p !== null));
+      }
+    }
+    const failure: FailureRecord = {
+      target: rank,
+      step: spec ? spec.step : completed[rank]!,
+      kind: spec ? spec.kind : detectedBy === 'heartbeat' ? 'hang' : reason === 'mtbf' ? 'crash' : 'crash',
+      spec: specIndex,
+      detectedAfterMs: failedAt > 0 ? Math.max(0, detectedAt - failedAt) : null,
+      detectedBy,
+      recoveryLine: lineSteps.map((s, r) => ({ rank: r, checkpointStep: s, resumeStep: s })),
+      rolledBack: lineSteps.map((_, r) => r),
+      reexecutedSteps: completed.reduce((sum, c, r) => sum + Math.max(0, c - lineSteps[r]!), 0),
+      replayedMessages: 0,
+      recoveryMs: 0,
+    };
+    this.report.failures.push(failure);
+    this.pendingFailures.push({ failure, startedAt: performance.now() });
+  }
+
+  // ------------------------------------------------------------------ completion
+
+  private complete(): void {
+    this.protocol.cancel();
+    this.ending = true;
+    const parts = Array.from({ length: this.config.ranks }, (_, r) => this.finished.get(r)!.output);
+    const steps = Math.max(...[...this.finished.values()].map((f) => f.step));
+    let assembled;
+    try {
+      assembled = this.job.assemble(parts, this.config.params, { size: this.config.ranks, steps });
+    } catch (e) {
+      this.outcome.reject(new CkptError('ERR_JOB', `assembling the result failed: ${(e as Error).message}`, { cause: e }));
+      return;
+    }
+    const hash = createHash('sha256');
+    for (const chunk of assembled.canonical) hash.update(chunk);
+    const r = this.report;
+    r.steps = steps;
+    r.result = { digest: hash.digest('hex'), ...assembled.result };
+    r.timing.wallMs = performance.now() - this.t0;
+    r.timing.stepsPerSecond = steps / (r.timing.wallMs / 1000);
+    r.checkpoints.aborted = this.protocol.aborted;
+    this.outcome.resolve(r);
+  }
+}

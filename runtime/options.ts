@@ -1,0 +1,193 @@
+/**
+ * Run options: what a caller gives (`RunOptions`, loose, as typed on a command line or passed
+ * by code) -> `resolveRunOptions()` -> a frozen `RunConfig` with every default filled in and
+ * every value checked. The config is what the store keeps, so `resume` needs nothing else.
+ * Input objects are never mutated.
+ */
+import { resolve } from 'node:path';
+import { CkptError } from './errors.js';
+import { parseCrashSpec, type CrashSpec } from './crash-spec.js';
+import { loadJob, resolveJobRef } from '../jobs/registry.js';
+import type { Job, ParamSpec, Params } from '../jobs/api.js';
+import type { JobRef } from './wire.js';
+
+export const CHECKPOINT_MODES = ['none', 'coordinated', 'uncoordinated', 'cic'] as const;
+export type CheckpointMode = (typeof CHECKPOINT_MODES)[number];
+export const LOGGING_MODES = ['none', 'pessimistic', 'optimistic'] as const;
+export type LoggingMode = (typeof LOGGING_MODES)[number];
+
+/** Modes that parse and validate but are not implemented yet: refused with a clear message. */
+const NOT_YET: Record<string, string> = {
+  'checkpoint:uncoordinated': '--checkpoint uncoordinated is not available yet (planned: issue 5)',
+  'checkpoint:cic': '--checkpoint cic is not available yet (planned: issue 5)',
+  'logging:pessimistic': '--logging pessimistic is not available yet (planned: issue 4)',
+  'logging:optimistic': '--logging optimistic is not available yet (planned: issue 4)',
+};
+
+export interface RunOptions {
+  job: string;
+  ranks?: number | string;
+  steps?: number | string;
+  param?: string[] | Record<string, string | number | boolean>;
+  checkpoint?: string;
+  interval?: number | string;
+  incremental?: boolean;
+  logging?: string;
+  crash?: string[];
+  mtbf?: number | string;
+  seed?: number | string;
+  store?: string;
+  trace?: string;
+  verify?: boolean;
+  heartbeatMs?: number | string;
+  heartbeatTimeoutMs?: number | string;
+  blockBytes?: number | string;
+  cwd?: string;
+}
+
+export interface RunConfig {
+  readonly job: JobRef;
+  readonly jobName: string;
+  readonly deterministic: boolean;
+  readonly ranks: number;
+  readonly steps: number | null;
+  readonly maxSteps: number;
+  readonly params: Readonly<Params>;
+  readonly checkpoint: CheckpointMode;
+  readonly interval: number;
+  readonly intervalSource: 'option' | 'job-default';
+  readonly incremental: boolean;
+  readonly logging: LoggingMode;
+  readonly crashes: readonly CrashSpec[];
+  readonly mtbf: number | null;
+  readonly seed: number;
+  readonly store: string;
+  readonly trace: string | null;
+  readonly verify: boolean;
+  readonly heartbeatMs: number;
+  readonly heartbeatTimeoutMs: number;
+  readonly blockBytes: number;
+}
+
+export const DEFAULT_SEED = 20261123;
+
+function usage(message: string): CkptError {
+  return new CkptError('ERR_USAGE', message);
+}
+
+export function parseInteger(name: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = typeof v === 'number' ? v : /^[+-]?\d+$/.test(String(v).trim()) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw usage(`invalid ${name} '${String(v)}': expected an integer ${max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`}`);
+  }
+  return n;
+}
+
+export function parseNumber(name: string, v: unknown, min: number): number {
+  const n = typeof v === 'number' ? v : String(v).trim() === '' ? NaN : Number(v);
+  if (!Number.isFinite(n) || n < min) throw usage(`invalid ${name} '${String(v)}': expected a number >= ${min}`);
+  return n;
+}
+
+function parseParamValue(key: string, raw: unknown, spec: ParamSpec): number | string | boolean {
+  const name = `--param ${key}`;
+  switch (spec.type) {
+    case 'int':
+      return parseInteger(name, raw, spec.min ?? Number.MIN_SAFE_INTEGER, spec.max ?? Number.MAX_SAFE_INTEGER);
+    case 'number': {
+      const n = parseNumber(name, raw, spec.min ?? -Infinity);
+      if (spec.max !== undefined && n > spec.max) throw usage(`invalid ${name} '${String(raw)}': expected a number <= ${spec.max}`);
+      return n;
+    }
+    case 'boolean':
+      if (raw === true || raw === 'true' || raw === '1') return true;
+      if (raw === false || raw === 'false' || raw === '0') return false;
+      throw usage(`invalid ${name} '${String(raw)}': expected true or false`);
+    default:
+      return String(raw);
+  }
+}
+
+export function resolveParams(job: Job<any>, given: RunOptions['param']): Params {
+  const raw: Record<string, unknown> = {};
+  if (Array.isArray(given)) {
+    for (const kv of given) {
+      const eq = kv.indexOf('=');
+      if (eq <= 0) throw usage(`invalid --param '${kv}': expected KEY=VALUE`);
+      raw[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+  } else if (given) Object.assign(raw, given);
+  const out: Params = {};
+  for (const key of Object.keys(raw)) {
+    if (!job.params[key]) {
+      const known = Object.keys(job.params);
+      throw usage(`unknown --param '${key}' for job ${job.name}: accepted ${known.length ? known.join(', ') : '(none)'}`);
+    }
+  }
+  for (const [key, spec] of Object.entries(job.params)) out[key] = key in raw ? parseParamValue(key, raw[key], spec) : spec.default;
+  return out;
+}
+
+function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[], dflt: T): T {
+  if (v === undefined) return dflt;
+  if (!(allowed as readonly string[]).includes(v)) throw usage(`invalid ${name} '${v}': expected one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+function defaultStore(jobName: string, cwd: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  return resolve(cwd, 'runs', `${jobName}-${stamp}-${process.pid}`);
+}
+
+export async function resolveRunOptions(o: RunOptions): Promise<RunConfig> {
+  const cwd = o.cwd ?? process.cwd();
+  if (!o.job) throw usage('missing --job: expected one of cavity, heat, traffic or a path to a job module');
+  const ref = resolveJobRef(o.job, cwd);
+  const job = await loadJob(ref);
+  const ranks = o.ranks === undefined ? 4 : parseInteger('--ranks', o.ranks, 1, 256);
+  const params = resolveParams(job, o.param);
+  const problem = job.validate?.(params, ranks);
+  if (problem) throw usage(`invalid options for job ${job.name}: ${problem}`);
+  const steps = o.steps === undefined ? job.defaultSteps(params) : parseInteger('--steps', o.steps, 1);
+  const maxSteps = steps ?? job.maxSteps?.(params) ?? 1_000_000;
+  const checkpoint = oneOf('--checkpoint', o.checkpoint, CHECKPOINT_MODES, 'coordinated');
+  const logging = oneOf('--logging', o.logging, LOGGING_MODES, 'none');
+  if (o.interval === 'auto') throw usage('--interval auto is not available yet (planned: issue 6); give a number of steps');
+  const interval = o.interval === undefined ? job.defaultInterval(params, steps) : parseInteger('--interval', o.interval, 1);
+  const crashes = (o.crash ?? []).map((c) => parseCrashSpec(c, ranks));
+  const mtbf = o.mtbf === undefined ? null : parseNumber('--mtbf', o.mtbf, 0.001);
+  const seed = o.seed === undefined ? DEFAULT_SEED : parseInteger('--seed', o.seed, 0, 2 ** 32 - 1);
+  if (o.incremental && checkpoint === 'none') throw usage('--incremental needs a checkpoint mode other than none');
+  if (o.trace) throw usage('--trace is not available yet (planned: issue 5)');
+  if (o.verify) throw usage('--verify is not available yet (planned: issue 4)');
+  for (const [k, msg] of Object.entries(NOT_YET)) {
+    const [opt, val] = k.split(':');
+    if ((opt === 'checkpoint' && checkpoint === val) || (opt === 'logging' && logging === val)) throw usage(msg!);
+  }
+  const heartbeatMs = o.heartbeatMs === undefined ? 50 : parseInteger('--heartbeat-ms', o.heartbeatMs, 1);
+  const heartbeatTimeoutMs = o.heartbeatTimeoutMs === undefined ? 3000 : parseInteger('--heartbeat-timeout', o.heartbeatTimeoutMs, 10);
+  const blockBytes = o.blockBytes === undefined ? 256 * 1024 : parseInteger('--block-bytes', o.blockBytes, 64, 1 << 30);
+  return Object.freeze({
+    job: ref,
+    jobName: job.name,
+    deterministic: job.deterministic,
+    ranks,
+    steps,
+    maxSteps,
+    params: Object.freeze(params),
+    checkpoint,
+    interval,
+    intervalSource: o.interval === undefined ? 'job-default' : 'option',
+    incremental: Boolean(o.incremental),
+    logging,
+    crashes: Object.freeze(crashes),
+    mtbf,
+    seed,
+    store: o.store ? resolve(cwd, o.store) : defaultStore(job.name, cwd),
+    trace: o.trace ?? null,
+    verify: Boolean(o.verify),
+    heartbeatMs,
+    heartbeatTimeoutMs,
+    blockBytes,
+  } satisfies RunConfig);
+}

@@ -1,0 +1,343 @@
+/**
+ * One rank: runs the job's steps, takes part in coordinated checkpoints, injects its own faults
+ * and rolls back on command. Never imports coordinator code.
+ *
+ * Checkpoints are taken at step boundaries only (job state lives in JS locals mid-step). The
+ * coordinator first asks every rank where its next boundary is (checkpoint-request), then fixes
+ * the cut at the furthest one (checkpoint-cut): a rank that would otherwise stop at an earlier
+ * boundary keeps running to the cut, so no rank blocks while a peer still needs its messages to
+ * reach the cut (the deadlock of naive "stop at your next boundary" blocking).
+ * At the cut a rank sends a marker on every channel and waits for every peer's marker
+ * (Chandy-Lamport 1985): on FIFO channels, everything a peer sent before its cut is then in the
+ * mailbox, and what is unconsumed there is exactly the channel state. It writes state and
+ * channel state, flushes, ACKs, and sends nothing until CHECKPOINT_DONE (Tamir-Sequin 1984
+ * message blocking), so no message of the next epoch can leak into the cut.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { RootDatabase } from 'lmdb';
+import { loadJob } from '../../jobs/registry.js';
+import type { Job, JobState, StepContext } from '../../jobs/api.js';
+import { CheckpointIO } from '../../storage/checkpoint-io.js';
+import { openEnv } from '../../storage/env.js';
+import { DB_META } from '../../storage/layout.js';
+import { CkptError, toErrorRecord } from '../errors.js';
+import { SLOT_HEARTBEAT, SLOT_STEP, STATUS_SLOTS, wallNow, type FromRank, type RankTask, type RestorePoint, type ToRank } from '../wire.js';
+import { RankComm } from './comm.js';
+import { deferred, type Deferred } from './deferred.js';
+import { inflict } from './faults.js';
+
+/** Unwinds whatever the rank was doing when the coordinator orders a rollback. */
+class RollbackSignal extends Error {
+  constructor(readonly command: Extract<ToRank, { kind: 'rollback' }>) {
+    super('rollback');
+  }
+}
+
+interface Round {
+  round: number;
+  /** Boundary this rank promised not to pass before the cut is known. */
+  boundary: number;
+  cut: number | null;
+  cutKnown: Deferred<void>;
+  done: Deferred<boolean>;
+}
+
+export class RankRuntime {
+  private readonly task: RankTask;
+  private job!: Job<any>;
+  private state!: JobState;
+  /** Steps completed (= index of the next step to begin). */
+  private step = 0;
+  private epoch: number;
+  private readonly comm: RankComm;
+  private readonly control: MessagePort;
+  private readonly status: Int32Array;
+  private readonly times: Float64Array;
+  private env: RootDatabase | null = null;
+  private io: CheckpointIO | null = null;
+  private round: Round | null = null;
+  private markers = new Map<number, Set<number>>();
+  private markersDone: Deferred<void> | null = null;
+  private interrupt = deferred<never>();
+  private stopped = deferred<void>();
+  private crashes: RankTask['crashes'];
+  private heartbeat: NodeJS.Timeout | null = null;
+  /** True while the job's step function runs (between two boundaries). */
+  private stepping = false;
+
+  constructor(task: RankTask) {
+    this.task = task;
+    this.epoch = task.epoch;
+    this.comm = new RankComm(task.rank, task.size);
+    this.control = task.control;
+    this.status = new Int32Array(task.status);
+    this.times = new Float64Array(task.times);
+    this.crashes = [...task.crashes];
+    this.interrupt.promise.catch(() => {});
+  }
+
+  async run(): Promise<void> {
+    const t = this.task;
+    try {
+      if (t.v !== 1) throw new CkptError('ERR_PROTOCOL', `rank task of wire version ${t.v}; this rank speaks version 1`);
+      this.beat();
+      this.heartbeat = setInterval(() => this.beat(), Math.max(5, t.heartbeatMs));
+      this.comm.onActivity = () => this.beat();
+      this.comm.onMarker = (m) => this.onMarker(m.src, m.round);
+      this.job = await loadJob(t.job);
+      if (t.storePath) {
+        this.env = openEnv(t.storePath);
+        this.io = new CheckpointIO(this.env, t.blockBytes, t.incremental);
+      }
+      const t0 = performance.now();
+      this.restore(t.restore, t.peers);
+      this.control.on('message', (m: ToRank) => this.onControl(m));
+      this.post({ v: 1, kind: 'ready', rank: t.rank, epoch: this.epoch, step: this.step, restoreMs: performance.now() - t0 });
+      for (;;) {
+        try {
+          await this.execute();
+          await this.guard(this.stopped.promise);
+          return;
+        } catch (e) {
+          if (!(e instanceof RollbackSignal)) throw e;
+          await this.rollback(e.command);
+        }
+      }
+    } catch (e) {
+      // A job error is fatal for the run, not a failure to recover from: re-execution would
+      // fail the same way. Report it and stay alive until the coordinator stops everything.
+      this.post({ v: 1, kind: 'error', rank: t.rank, error: toErrorRecord(e, t.rank) });
+      await this.stopped.promise;
+    } finally {
+      if (this.heartbeat) clearInterval(this.heartbeat);
+      this.comm.closeAll();
+      this.control.close();
+      await this.env?.close();
+    }
+  }
+
+  // ------------------------------------------------------------------ steps
+
+  private async execute(): Promise<void> {
+    const t = this.task;
+    const ctx = this.context();
+    for (;;) {
+      if (t.steps !== null && this.step >= t.steps) break;
+      if (this.step >= t.maxSteps) break;
+      await this.safePoint();
+      await this.injectFaults();
+      if (t.notifySteps.includes(this.step)) this.post({ v: 1, kind: 'step-begin', rank: t.rank, step: this.step });
+      this.stepping = true;
+      const outcome = await this.guard(Promise.resolve(this.job.step(ctx, this.state, t.params)));
+      this.stepping = false;
+      this.step++;
+      Atomics.store(this.status, t.rank * STATUS_SLOTS + SLOT_STEP, this.step);
+      if (outcome && outcome.done) break;
+    }
+    const output = this.job.output({ rank: t.rank, size: t.size, seed: t.seed }, this.state, t.params);
+    this.post({ v: 1, kind: 'finished', rank: t.rank, epoch: this.epoch, step: this.step, output });
+  }
+
+  private context(): StepContext {
+    const self = this;
+    const comm = this.comm;
+    return {
+      rank: comm.rank,
+      size: comm.size,
+      get step() {
+        return self.step;
+      },
+      steps: this.task.steps,
+      seed: this.task.seed,
+      send: comm.send.bind(comm),
+      recv: comm.recv.bind(comm),
+      bcast: comm.bcast.bind(comm),
+      allreduce: comm.allreduce.bind(comm) as StepContext['allreduce'],
+      barrier: comm.barrier.bind(comm),
+    };
+  }
+
+  private async injectFaults(): Promise<void> {
+    const hit = this.crashes.find((c) => c.spec.step === this.step && (c.spec.kind === 'crash' || c.spec.kind === 'hang'));
+    if (hit) await inflict(this.faultTarget(), hit.index, hit.spec.kind as 'crash' | 'hang');
+  }
+
+  private faultTarget() {
+    return {
+      rank: this.task.rank,
+      status: this.status,
+      times: this.times,
+      markFired: async (index: number) => {
+        if (!this.env) return;
+        await this.env.openDB({ name: DB_META }).put(['fired', index], true);
+        await this.env.flushed;
+      },
+    };
+  }
+
+  private takeFault(kind: string): { index: number } | undefined {
+    return this.crashes.find((c) => c.spec.kind === kind && c.spec.step <= this.step);
+  }
+
+  // ------------------------------------------------------------------ checkpoint protocol
+
+  private async safePoint(): Promise<void> {
+    const r = this.round;
+    if (!r) return;
+    if (r.cut === null && this.step >= r.boundary) await this.guard(r.cutKnown.promise);
+    if (this.round === r && r.cut !== null && r.cut === this.step) await this.checkpoint(r);
+  }
+
+  private async checkpoint(r: Round): Promise<void> {
+    const t = this.task;
+    const startedAt = wallNow();
+    const before = this.takeFault('checkpoint-before');
+    if (before) await inflict(this.faultTarget(), before.index, 'crash');
+    this.comm.sendMarker(r.round);
+    await this.guard(this.awaitMarkers(r.round));
+    if (!this.io) throw new CkptError('ERR_INTERNAL', 'checkpoint requested but the rank has no store');
+    const during = this.takeFault('checkpoint');
+    const { manifest, writeMs } = await this.guard(
+      this.io.write(
+        { rank: t.rank, round: r.round, step: this.step, epoch: this.epoch, state: this.state, mailbox: this.comm.mailbox.pending(), counters: this.comm.getCounters() },
+        during ? () => inflict(this.faultTarget(), during.index, 'crash') : undefined,
+      ),
+    );
+    this.post({
+      v: 1,
+      kind: 'checkpoint-ack',
+      rank: t.rank,
+      epoch: this.epoch,
+      round: r.round,
+      step: this.step,
+      bytesWritten: manifest.bytesWritten,
+      bytesLogical: manifest.bytesLogical,
+      writeMs,
+      startedAt,
+      incremental: manifest.incremental,
+    });
+    const acked = this.takeFault('checkpoint-acked');
+    if (acked) await inflict(this.faultTarget(), acked.index, 'crash');
+    // Message blocking: nothing is sent until the coordinator has decided the round.
+    const committed = await this.guard(r.done.promise);
+    this.io.settle(committed);
+    if (this.round === r) this.round = null;
+  }
+
+  private onMarker(src: number, round: number): void {
+    let set = this.markers.get(round);
+    if (!set) this.markers.set(round, (set = new Set()));
+    set.add(src);
+    if (this.markersDone && set.size === this.task.size - 1) this.markersDone.resolve();
+  }
+
+  private awaitMarkers(round: number): Promise<void> {
+    const set = this.markers.get(round);
+    if ((set?.size ?? 0) === this.task.size - 1) {
+      this.markers.delete(round);
+      return Promise.resolve();
+    }
+    this.markersDone = deferred<void>();
+    return this.markersDone.promise.then(() => {
+      this.markers.delete(round);
+      this.markersDone = null;
+    });
+  }
+
+  // ------------------------------------------------------------------ control messages
+
+  private onControl(m: ToRank): void {
+    if (m.kind === 'stop') {
+      this.stopped.resolve();
+      return;
+    }
+    if (m.kind === 'rollback') {
+      if (m.epoch <= this.epoch) return;
+      const signal = new RollbackSignal(m);
+      this.comm.mailbox.reset([], signal);
+      this.interrupt.reject(signal);
+      return;
+    }
+    if (m.epoch !== this.epoch) return; // addressed to a world that was rolled back
+    switch (m.kind) {
+      case 'checkpoint-request': {
+        // The next boundary this rank has not passed yet.
+        const boundary = Math.max(this.step + (this.stepping ? 1 : 0), m.atLeast);
+        this.round = { round: m.round, boundary, cut: null, cutKnown: deferred<void>(), done: deferred<boolean>() };
+        this.post({ v: 1, kind: 'checkpoint-ready', rank: this.task.rank, epoch: this.epoch, round: m.round, boundary });
+        break;
+      }
+      case 'checkpoint-cut': {
+        const r = this.round;
+        if (!r || r.round !== m.round) return;
+        r.cut = m.step;
+        r.cutKnown.resolve();
+        break;
+      }
+      case 'checkpoint-done': {
+        const r = this.round;
+        if (r && r.round === m.round) {
+          r.done.resolve(m.committed);
+          // A round cancelled before this rank reached its cut: forget it, and release a
+          // rank paused at its boundary waiting for a cut that will never come.
+          if (!m.committed && (r.cut === null || r.cut > this.step)) {
+            this.round = null;
+            r.cutKnown.resolve();
+          }
+        }
+        break;
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ restore and rollback
+
+  private restore(point: RestorePoint, peers: (MessagePort | null)[]): void {
+    const t = this.task;
+    const info = { rank: t.rank, size: t.size, seed: t.seed };
+    if (point.kind === 'initial') {
+      this.state = this.job.init(info, t.params);
+      this.step = 0;
+      this.comm.setCounters({ sendSeq: new Array(t.size).fill(0), recvSeq: new Array(t.size).fill(0), delivered: 0 });
+      this.comm.mailbox.reset([], new Error('restart'));
+      this.io?.resetBase();
+    } else {
+      if (!this.io) throw new CkptError('ERR_INTERNAL', 'restore from a checkpoint without a store');
+      const { state, manifest } = this.io.read(t.rank, point.round);
+      this.state = state;
+      this.step = manifest.step;
+      this.comm.setCounters(manifest.counters);
+      this.comm.mailbox.reset(manifest.mailbox, new Error('restart'));
+    }
+    // Same tick as the mailbox reset: no message of the new world can slip in before it.
+    this.comm.attach(peers);
+    this.round = null;
+    this.markers.clear();
+    this.markersDone = null;
+    Atomics.store(this.status, t.rank * STATUS_SLOTS + SLOT_STEP, this.step);
+  }
+
+  private async rollback(cmd: Extract<ToRank, { kind: 'rollback' }>): Promise<void> {
+    const t0 = performance.now();
+    this.epoch = cmd.epoch;
+    this.interrupt = deferred<never>();
+    this.interrupt.promise.catch(() => {});
+    this.restore(cmd.restore, cmd.peers);
+    this.post({ v: 1, kind: 'ready', rank: this.task.rank, epoch: this.epoch, step: this.step, restoreMs: performance.now() - t0 });
+  }
+
+  // ------------------------------------------------------------------ plumbing
+
+  /** Wait for `p` unless a rollback interrupts first. */
+  private guard<T>(p: Promise<T>): Promise<T> {
+    return Promise.race([p, this.interrupt.promise]);
+  }
+
+  private beat(): void {
+    Atomics.add(this.status, this.task.rank * STATUS_SLOTS + SLOT_HEARTBEAT, 1);
+  }
+
+  private post(m: FromRank): void {
+    this.control.postMessage(m);
+  }
+}

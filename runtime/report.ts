@@ -1,0 +1,69 @@
+/** The run report (contract section 3). */
+import type { RunConfig } from './options.js';
+
+export interface RecoveryLineEntry {
+  rank: number;
+  checkpointStep: number | null;
+  resumeStep: number;
+}
+
+export interface FailureRecord {
+  target: number;
+  step: number;
+  kind: string;
+  /** Which crash spec caused it (index in config.crashes), or null for --mtbf / unexpected deaths. */
+  spec: number | null;
+  detectedAfterMs: number | null;
+  detectedBy: 'exit' | 'heartbeat';
+  recoveryLine: RecoveryLineEntry[];
+  rolledBack: number[];
+  reexecutedSteps: number;
+  replayedMessages: number;
+  recoveryMs: number;
+}
+
+export interface Report {
+  version: 1;
+  job: string;
+  ranks: number;
+  steps: number;
+  params: Record<string, unknown>;
+  seed: number;
+  protocol: { checkpoint: string; interval: number; intervalSource: string; incremental: boolean; logging: string };
+  result: { digest: string } & Record<string, unknown>;
+  timing: { wallMs: number; checkpointMs: number; loggingMs: number; recoveryMs: number; stepsPerSecond: number };
+  checkpoints: { committed: number; aborted: number; bytesWritten: number; bytesLogical: number; writeMs: number; garbageCollected: number };
+  logging: { messages: number; bytes: number };
+  messages: { sent: number };
+  failures: FailureRecord[];
+  verify: { checkedSteps: number; mismatches: number };
+  store: string;
+  sessions: number;
+}
+
+export function emptyReport(config: RunConfig): Report {
+  return {
+    version: 1,
+    job: config.jobName,
+    ranks: config.ranks,
+    steps: 0,
+    params: { ...config.params },
+    seed: config.seed,
+    protocol: {
+      checkpoint: config.checkpoint,
+      interval: config.interval,
+      intervalSource: config.intervalSource,
+      incremental: config.incremental,
+      logging: config.logging,
+    },
+    result: { digest: '' },
+    timing: { wallMs: 0, checkpointMs: 0, loggingMs: 0, recoveryMs: 0, stepsPerSecond: 0 },
+    checkpoints: { committed: 0, aborted: 0, bytesWritten: 0, bytesLogical: 0, writeMs: 0, garbageCollected: 0 },
+    logging: { messages: 0, bytes: 0 },
+    messages: { sent: 0 },
+    failures: [],
+    verify: { checkedSteps: 0, mismatches: 0 },
+    store: config.store,
+    sessions: 1,
+  };
+}

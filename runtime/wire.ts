@@ -1,0 +1,122 @@
+/**
+ * The wire protocol between the coordinator (main thread) and ranks (worker threads), and
+ * between ranks. Every control message is a union member keyed on `kind` and carries the
+ * protocol version `v`; a rank refuses a task of another version. `epoch` counts recoveries:
+ * a message stamped with an older epoch belongs to a world that was rolled back and is dropped.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { ErrorRecord } from './errors.js';
+import type { LocalOutput, Params } from '../jobs/api.js';
+import type { CrashSpec } from './crash-spec.js';
+
+export const WIRE_VERSION = 1;
+
+// ---------------------------------------------------------------- rank <-> rank (mesh ports)
+
+/** An application message with its envelope. `seq` counts messages per (src, dst) channel from 1. */
+export interface AppMessage {
+  k: 'm';
+  src: number;
+  dst: number;
+  seq: number;
+  tag: number;
+  payload: unknown;
+  /** Set by the receiver: arrival order in its mailbox (not sent). */
+  arrival?: number;
+}
+
+/** Chandy-Lamport marker: everything sent on this channel before it precedes the sender's cut. */
+export interface MarkerMessage {
+  k: 'mk';
+  src: number;
+  round: number;
+}
+
+export type MeshMessage = AppMessage | MarkerMessage;
+
+// ---------------------------------------------------------------- coordinator -> rank
+
+/** Where a (re)started rank takes its state from. */
+export type RestorePoint = { kind: 'initial' } | { kind: 'checkpoint'; round: number; step: number };
+
+export type ToRank =
+  | { v: 1; kind: 'checkpoint-request'; epoch: number; round: number; atLeast: number }
+  | { v: 1; kind: 'checkpoint-cut'; epoch: number; round: number; step: number }
+  | { v: 1; kind: 'checkpoint-done'; epoch: number; round: number; committed: boolean }
+  | { v: 1; kind: 'rollback'; epoch: number; restore: RestorePoint; peers: (MessagePort | null)[] }
+  | { v: 1; kind: 'stop' };
+
+// ---------------------------------------------------------------- rank -> coordinator
+
+export interface CheckpointAck {
+  v: 1;
+  kind: 'checkpoint-ack';
+  rank: number;
+  epoch: number;
+  round: number;
+  step: number;
+  bytesWritten: number;
+  bytesLogical: number;
+  writeMs: number;
+  /** Wall time (ms since the epoch) at which the rank reached the cut and stopped computing. */
+  startedAt: number;
+  incremental: boolean;
+}
+
+export type FromRank =
+  | { v: 1; kind: 'ready'; rank: number; epoch: number; step: number; restoreMs: number }
+  | { v: 1; kind: 'checkpoint-ready'; rank: number; epoch: number; round: number; boundary: number }
+  | CheckpointAck
+  | { v: 1; kind: 'step-begin'; rank: number; step: number }
+  | { v: 1; kind: 'finished'; rank: number; epoch: number; step: number; output: LocalOutput }
+  | { v: 1; kind: 'error'; rank: number; error: ErrorRecord };
+
+// ---------------------------------------------------------------- task handed to a rank thread
+
+export interface JobRef {
+  /** Built-in job name, or an absolute path / file URL of a job module. */
+  name: string;
+  path?: string;
+}
+
+export interface RankTask {
+  v: 1;
+  rank: number;
+  size: number;
+  epoch: number;
+  job: JobRef;
+  params: Params;
+  steps: number | null;
+  maxSteps: number;
+  seed: number;
+  control: MessagePort;
+  peers: (MessagePort | null)[];
+  status: SharedArrayBuffer;
+  times: SharedArrayBuffer;
+  storePath: string | null;
+  incremental: boolean;
+  blockBytes: number;
+  restore: RestorePoint;
+  /** Crash specs aimed at this rank that have not fired yet (index = position in the run's list). */
+  crashes: { index: number; spec: CrashSpec }[];
+  /** Steps at which the coordinator wants to hear that this rank began them (coordinator crash specs). */
+  notifySteps: number[];
+  heartbeatMs: number;
+}
+
+// ---------------------------------------------------------------- shared status block
+
+/** Int32 slots per rank in `status`. */
+export const STATUS_SLOTS = 4;
+export const SLOT_HEARTBEAT = 0;
+/** Steps completed so far. */
+export const SLOT_STEP = 1;
+/** 1 + index of the crash spec being executed right now (0: none). */
+export const SLOT_FIRING = 2;
+/** Float64 slots per rank in `times`: wall time (ms since epoch) at which a failure was injected. */
+export const TIME_SLOTS = 1;
+export const TIME_FAILED_AT = 0;
+
+export function wallNow(): number {
+  return performance.timeOrigin + performance.now();
+}

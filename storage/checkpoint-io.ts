@@ -1,0 +1,152 @@
+/**
+ * Rank-side checkpoint writing and reading. Each rank writes its own checkpoint straight into
+ * the shared LMDB environment (lmdb-js serialises writers across threads), so the coordinator
+ * never copies state. A checkpoint is acknowledged only once `flushed` resolved: committed to
+ * LMDB is not the same as on disk.
+ */
+import { crc32 } from 'node:zlib';
+import type { Database, RootDatabase } from 'lmdb';
+import type { JobState, TypedArray } from '../jobs/api.js';
+import { allocTyped, typedArrayName } from './codec.js';
+import { DB_BLOCKS, DB_CKPT, type BlockKey, type ManifestKey } from './layout.js';
+import type { ArrayManifest, Manifest } from './manifest.js';
+import type { AppMessage } from '../runtime/wire.js';
+import type { ChannelCounters } from '../runtime/rank/comm.js';
+import { CkptError } from '../runtime/errors.js';
+
+export interface CheckpointInput {
+  rank: number;
+  round: number;
+  step: number;
+  epoch: number;
+  state: JobState;
+  mailbox: AppMessage[];
+  counters: ChannelCounters;
+}
+
+export interface WriteResult {
+  manifest: Manifest;
+  writeMs: number;
+}
+
+/** Called between block batches; the `checkpoint` crash kind uses it to die mid-write. */
+export type MidWriteHook = (flushedBlocks: number, totalBlocks: number) => Promise<void> | void;
+
+function bytes(a: TypedArray): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+export class CheckpointIO {
+  private readonly ckpt: Database;
+  private readonly blocks: Database;
+  /**
+   * The state as of this rank's last *committed* checkpoint, by array name: the base of the
+   * next incremental diff. A tentative checkpoint becomes the base only once its round commits;
+   * an aborted round's blocks are garbage and must never be referenced.
+   */
+  private previous = new Map<string, { copy: Uint8Array; manifest: ArrayManifest }>();
+  private tentative: Map<string, { copy: Uint8Array; manifest: ArrayManifest }> | null = null;
+
+  constructor(
+    private readonly env: RootDatabase,
+    private readonly blockBytes: number,
+    private readonly incremental: boolean,
+  ) {
+    this.ckpt = env.openDB({ name: DB_CKPT, keyEncoding: 'ordered-binary' });
+    this.blocks = env.openDB({ name: DB_BLOCKS, keyEncoding: 'ordered-binary', encoding: 'binary' });
+  }
+
+  async write(input: CheckpointInput, midWrite?: MidWriteHook): Promise<WriteResult> {
+    const t0 = performance.now();
+    const arrays: Record<string, ArrayManifest> = {};
+    let bytesWritten = 0;
+    let bytesLogical = 0;
+    const pending: { key: BlockKey; value: Uint8Array }[] = [];
+    const nextPrevious = new Map<string, { copy: Uint8Array; manifest: ArrayManifest }>();
+    for (const [name, array] of Object.entries(input.state.arrays)) {
+      const data = bytes(array);
+      const bb = this.blockBytes - (this.blockBytes % array.BYTES_PER_ELEMENT);
+      const nblocks = Math.max(1, Math.ceil(data.byteLength / bb));
+      const prev = this.incremental ? this.previous.get(name) : undefined;
+      const usable = prev && prev.copy.byteLength === data.byteLength && prev.manifest.blockBytes === bb ? prev : undefined;
+      const manifest: ArrayManifest = { type: typedArrayName(array), length: array.length, blockBytes: bb, blocks: [] };
+      for (let b = 0; b < nblocks; b++) {
+        const chunk = data.subarray(b * bb, Math.min(data.byteLength, (b + 1) * bb));
+        bytesLogical += chunk.byteLength;
+        if (usable && Buffer.compare(chunk, usable.copy.subarray(b * bb, b * bb + chunk.byteLength)) === 0) {
+          manifest.blocks.push(usable.manifest.blocks[b]!);
+          continue;
+        }
+        manifest.blocks.push({ round: input.round, crc: crc32(chunk) });
+        pending.push({ key: [input.rank, name, b, input.round], value: chunk });
+        bytesWritten += chunk.byteLength;
+      }
+      if (this.incremental) nextPrevious.set(name, { copy: Uint8Array.from(data), manifest });
+      arrays[name] = manifest;
+    }
+    // Blocks first, in two halves so that a crash can land between them; the manifest last,
+    // so a manifest never points at missing blocks.
+    const half = Math.ceil(pending.length / 2);
+    for (let i = 0; i < pending.length; i++) {
+      this.blocks.put(pending[i]!.key, pending[i]!.value);
+      if (i === half - 1 && midWrite) {
+        await this.env.flushed;
+        await midWrite(half, pending.length);
+      }
+    }
+    const manifest: Manifest = {
+      rank: input.rank,
+      round: input.round,
+      step: input.step,
+      epoch: input.epoch,
+      incremental: this.incremental,
+      arrays,
+      values: { ...input.state.values },
+      mailbox: input.mailbox.map(({ arrival: _a, ...m }) => m),
+      counters: input.counters,
+      bytesWritten,
+      bytesLogical,
+      writtenAt: Date.now(),
+    };
+    const key: ManifestKey = [input.rank, input.round];
+    this.ckpt.put(key, manifest);
+    await this.env.flushed;
+    this.tentative = this.incremental ? nextPrevious : null;
+    return { manifest, writeMs: performance.now() - t0 };
+  }
+
+  read(rank: number, round: number): { state: JobState; manifest: Manifest } {
+    const manifest = this.ckpt.get([rank, round]) as Manifest | undefined;
+    if (!manifest) throw new CkptError('ERR_STORE_CORRUPT', `checkpoint of rank ${rank} at round ${round} is missing from the store`);
+    const arrays: Record<string, TypedArray> = {};
+    const nextPrevious = new Map<string, { copy: Uint8Array; manifest: ArrayManifest }>();
+    for (const [name, am] of Object.entries(manifest.arrays)) {
+      const array = allocTyped(am.type, am.length);
+      const out = bytes(array);
+      am.blocks.forEach((ref, b) => {
+        const block = this.blocks.getBinary([rank, name, b, ref.round]) as Uint8Array | undefined;
+        const expected = Math.min(am.blockBytes, out.byteLength - b * am.blockBytes);
+        if (!block || block.byteLength !== expected || crc32(block) !== ref.crc) {
+          throw new CkptError('ERR_STORE_CORRUPT', `checkpoint block ${name}[${b}] of rank ${rank} (round ${ref.round}) is missing or corrupt`);
+        }
+        out.set(block, b * am.blockBytes);
+      });
+      arrays[name] = array;
+      if (this.incremental) nextPrevious.set(name, { copy: Uint8Array.from(out), manifest: am });
+    }
+    this.previous = nextPrevious;
+    return { state: { arrays, values: { ...manifest.values } }, manifest };
+  }
+
+  /** The round of the last write is over: committed (it becomes the diff base) or aborted. */
+  settle(committed: boolean): void {
+    if (committed && this.tentative) this.previous = this.tentative;
+    this.tentative = null;
+  }
+
+  /** Forget the incremental base (e.g. after a restart from the initial state). */
+  resetBase(): void {
+    this.previous.clear();
+    this.tentative = null;
+  }
+}

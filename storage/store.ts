@@ -1,0 +1,260 @@
+/**
+ * The coordinator's view of a ckpt store: creation, validation (a corrupt, foreign, newer or
+ * locked store is refused and left byte-for-byte untouched), run metadata, the committed
+ * recovery line, and garbage collection in the same transaction as each commit.
+ *
+ * Durability states (named as in lmdb-js): a write is *committed* when its LMDB transaction
+ * is, and *flushed* once `env.flushed` resolved (it is on disk). Everything this class
+ * acknowledges to a caller is flushed.
+ */
+import { hostname } from 'node:os';
+import { mkdirSync } from 'node:fs';
+import type { Database, RootDatabase } from 'lmdb';
+import { CkptError } from '../runtime/errors.js';
+import { checkDataFile, dirState, openEnv } from './env.js';
+import { DB_BLOCKS, DB_CKPT, DB_META, STORE_MAGIC, STORE_VERSION, type BlockKey, type ManifestKey } from './layout.js';
+import type { CommittedLine, Manifest } from './manifest.js';
+
+export interface StoreFormat {
+  magic: string;
+  version: number;
+  createdAt: string;
+}
+
+export interface StoreStatus {
+  state: 'running' | 'completed' | 'failed';
+  startedAt: string;
+  updatedAt: string;
+  /** How many processes have driven this run (1 + number of resumes). */
+  sessions: number;
+  message?: string;
+}
+
+export interface StoreLock {
+  pid: number;
+  host: string;
+  since: string;
+}
+
+export interface CheckpointSummary {
+  rank: number;
+  round: number;
+  step: number;
+  bytesWritten: number;
+  bytesLogical: number;
+  incremental: boolean;
+  committed: boolean;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class CkptStore {
+  readonly dir: string;
+  readonly env: RootDatabase;
+  private readonly meta: Database;
+  private readonly ckpt: Database;
+  private readonly blocks: Database;
+  private locked = false;
+
+  private constructor(dir: string, env: RootDatabase) {
+    this.dir = dir;
+    this.env = env;
+    this.meta = env.openDB({ name: DB_META });
+    this.ckpt = env.openDB({ name: DB_CKPT, keyEncoding: 'ordered-binary' });
+    this.blocks = env.openDB({ name: DB_BLOCKS, keyEncoding: 'ordered-binary', encoding: 'binary' });
+  }
+
+  /** A new store in a directory that does not exist yet or is empty. */
+  static async create(dir: string, config: unknown): Promise<CkptStore> {
+    const state = dirState(dir);
+    if (state === 'lmdb') {
+      throw new CkptError('ERR_STORE_EXISTS', `store '${dir}' already holds a run: use 'ckpt resume --store ${dir}' to finish it, or choose another --store`);
+    }
+    if (state === 'foreign') throw new CkptError('ERR_STORE_FOREIGN', `'${dir}' is not empty and is not a ckpt store; refusing to write into it`);
+    mkdirSync(dir, { recursive: true });
+    const store = new CkptStore(dir, openEnv(dir));
+    const now = new Date().toISOString();
+    await store.env.transaction(() => {
+      store.meta.put('format', { magic: STORE_MAGIC, version: STORE_VERSION, createdAt: now } satisfies StoreFormat);
+      store.meta.put('config', config);
+      store.meta.put('status', { state: 'running', startedAt: now, updatedAt: now, sessions: 1 } satisfies StoreStatus);
+      store.meta.put('failures', []);
+    });
+    await store.acquireLock();
+    await store.env.flushed;
+    return store;
+  }
+
+  /** Validate and open an existing store. `readOnly` (inspect) takes no lock and writes nothing. */
+  static async open(dir: string, options: { readOnly?: boolean } = {}): Promise<CkptStore> {
+    const state = dirState(dir);
+    if (state === 'absent' || state === 'empty') throw new CkptError('ERR_STORE_MISSING', `no ckpt store at '${dir}'`);
+    if (state === 'foreign') throw new CkptError('ERR_STORE_FOREIGN', `'${dir}' is not a ckpt store (unexpected files); it was left untouched`);
+    checkDataFile(dir);
+    // Validate read-only first: opening a named database read-write would create it in a
+    // foreign environment.
+    const probe = openEnv(dir, { readOnly: true });
+    try {
+      let format: StoreFormat | undefined;
+      try {
+        format = probe.openDB({ name: DB_META }).get('format') as StoreFormat | undefined;
+      } catch {
+        format = undefined;
+      }
+      if (!format || format.magic !== STORE_MAGIC) throw new CkptError('ERR_STORE_FOREIGN', `'${dir}' is an LMDB environment but not a ckpt store; it was left untouched`);
+      if (format.version !== STORE_VERSION) {
+        throw new CkptError('ERR_STORE_VERSION', `store '${dir}' has format version ${format.version}; this ckpt reads version ${STORE_VERSION} only`);
+      }
+    } finally {
+      await probe.close();
+    }
+    const store = new CkptStore(dir, openEnv(dir, { readOnly: options.readOnly }));
+    if (!options.readOnly) {
+      try {
+        await store.acquireLock();
+      } catch (e) {
+        await store.env.close();
+        throw e;
+      }
+    }
+    return store;
+  }
+
+  private async acquireLock(): Promise<void> {
+    const mine: StoreLock = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+    const ok = await this.meta.transaction(() => {
+      const cur = this.meta.get('lock') as StoreLock | undefined;
+      if (cur && cur.pid !== process.pid && cur.host === mine.host && pidAlive(cur.pid)) return cur;
+      this.meta.put('lock', mine);
+      return null;
+    });
+    if (ok) throw new CkptError('ERR_STORE_LOCKED', `store '${this.dir}' is in use by a live run (pid ${ok.pid} since ${ok.since})`);
+    await this.env.flushed;
+    this.locked = true;
+  }
+
+  get format(): StoreFormat {
+    return this.meta.get('format') as StoreFormat;
+  }
+  get config(): unknown {
+    return this.meta.get('config');
+  }
+  get status(): StoreStatus {
+    return this.meta.get('status') as StoreStatus;
+  }
+  get lock(): StoreLock | undefined {
+    return this.meta.get('lock') as StoreLock | undefined;
+  }
+  /** Crash specs that fired (ranks record their own, before dying). */
+  get fired(): number[] {
+    const out: number[] = [];
+    for (const key of this.meta.getKeys({ start: ['fired'], end: ['fired\u0001'] }) as Iterable<[string, number]>) {
+      if (Array.isArray(key) && key[0] === 'fired') out.push(key[1]);
+    }
+    return out;
+  }
+  get line(): CommittedLine | null {
+    return (this.meta.get('line') as CommittedLine | undefined) ?? null;
+  }
+  get failures(): unknown[] {
+    return (this.meta.get('failures') as unknown[] | undefined) ?? [];
+  }
+  get report(): unknown {
+    return this.meta.get('report');
+  }
+
+  async setStatus(patch: Partial<StoreStatus>): Promise<void> {
+    await this.meta.put('status', { ...this.status, ...patch, updatedAt: new Date().toISOString() });
+    await this.env.flushed;
+  }
+
+  /** Durably note that crash spec `index` fired, before it fires: it must never fire again. */
+  async markFired(index: number): Promise<void> {
+    await this.meta.put(['fired', index], true);
+    await this.env.flushed;
+  }
+
+  async saveFailures(failures: unknown[]): Promise<void> {
+    await this.meta.put('failures', failures);
+    await this.env.flushed;
+  }
+
+  async saveReport(report: unknown): Promise<void> {
+    await this.meta.put('report', report);
+    await this.env.flushed;
+  }
+
+  /**
+   * Make `line` the committed recovery line and, in the same transaction, delete every
+   * checkpoint it no longer needs and every block no remaining manifest references.
+   */
+  async commit(line: CommittedLine): Promise<{ manifestsDeleted: number; blocksDeleted: number }> {
+    let manifestsDeleted = 0;
+    let blocksDeleted = 0;
+    await this.env.transaction(() => {
+      this.meta.put('line', line);
+      for (const { rank, round } of line.ranks) {
+        const keep = this.ckpt.get([rank, round]) as Manifest | undefined;
+        const referenced = new Set<string>();
+        if (keep) for (const [name, am] of Object.entries(keep.arrays)) am.blocks.forEach((b, i) => referenced.add(`${name}\0${i}\0${b.round}`));
+        for (const key of this.ckpt.getKeys({ start: [rank], end: [rank + 1] }) as Iterable<ManifestKey>) {
+          if (key[1] !== round) {
+            this.ckpt.remove(key);
+            manifestsDeleted++;
+          }
+        }
+        for (const key of this.blocks.getKeys({ start: [rank], end: [rank + 1] }) as Iterable<BlockKey>) {
+          if (!referenced.has(`${key[1]}\0${key[2]}\0${key[3]}`)) {
+            this.blocks.remove(key);
+            blocksDeleted++;
+          }
+        }
+      }
+    });
+    await this.env.flushed;
+    return { manifestsDeleted, blocksDeleted };
+  }
+
+  manifest(rank: number, round: number): Manifest | undefined {
+    return this.ckpt.get([rank, round]) as Manifest | undefined;
+  }
+
+  checkpoints(): CheckpointSummary[] {
+    const line = this.line;
+    const committed = new Set(line?.ranks.map((r) => `${r.rank}:${r.round}`) ?? []);
+    const out: CheckpointSummary[] = [];
+    for (const { key, value } of this.ckpt.getRange({}) as Iterable<{ key: ManifestKey; value: Manifest }>) {
+      out.push({
+        rank: key[0],
+        round: key[1],
+        step: value.step,
+        bytesWritten: value.bytesWritten,
+        bytesLogical: value.bytesLogical,
+        incremental: value.incremental,
+        committed: committed.has(`${key[0]}:${key[1]}`),
+      });
+    }
+    return out;
+  }
+
+  storedBlockBytes(): number {
+    let n = 0;
+    for (const { value } of this.blocks.getRange({}) as Iterable<{ value: Uint8Array }>) n += value.byteLength;
+    return n;
+  }
+
+  async close(options: { release?: boolean } = {}): Promise<void> {
+    if (this.locked && (options.release ?? true)) {
+      await this.meta.remove('lock');
+      await this.env.flushed;
+    }
+    await this.env.close();
+  }
+}
