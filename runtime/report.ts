@@ -13,6 +13,8 @@ export interface FailureRecord {
   kind: string;
   /** Which crash spec caused it (index in config.crashes), or null for --mtbf / unexpected deaths. */
   spec: number | null;
+  /** injected by --crash, drawn by --mtbf, or a death nobody asked for. */
+  cause: 'injected' | 'mtbf' | 'unexpected';
   detectedAfterMs: number | null;
   detectedBy: 'exit' | 'heartbeat';
   recoveryLine: RecoveryLineEntry[];

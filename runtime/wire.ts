@@ -39,10 +39,21 @@ export type MeshMessage = AppMessage | MarkerMessage;
 /** Where a (re)started rank takes its state from. */
 export type RestorePoint = { kind: 'initial' } | { kind: 'checkpoint'; round: number; step: number };
 
+/**
+ * The next checkpoint round, announced ahead. It rides on `start` and `checkpoint-done`, which
+ * a rank handles before it executes another step, so the cut lands exactly on `atLeast`
+ * instead of wherever the rank happened to be when a separate request got through.
+ */
+export interface NextRound {
+  round: number;
+  atLeast: number;
+}
+
 export type ToRank =
+  | { v: 1; kind: 'start'; epoch: number; next: NextRound | null }
   | { v: 1; kind: 'checkpoint-request'; epoch: number; round: number; atLeast: number }
   | { v: 1; kind: 'checkpoint-cut'; epoch: number; round: number; step: number }
-  | { v: 1; kind: 'checkpoint-done'; epoch: number; round: number; committed: boolean }
+  | { v: 1; kind: 'checkpoint-done'; epoch: number; round: number; committed: boolean; next: NextRound | null }
   | { v: 1; kind: 'rollback'; epoch: number; restore: RestorePoint; peers: (MessagePort | null)[] }
   | { v: 1; kind: 'stop' };
 
@@ -113,6 +124,17 @@ export const SLOT_HEARTBEAT = 0;
 export const SLOT_STEP = 1;
 /** 1 + index of the crash spec being executed right now (0: none). */
 export const SLOT_FIRING = 2;
+/**
+ * Native-section handshake: terminating a worker while it is inside a native addon call
+ * (LMDB) aborts the whole process (node-addon-api treats the pending exception of a
+ * terminating environment as fatal; lmdb-js #200, node-addon-api #902). A rank enters LMDB
+ * with CAS(FREE -> IN_NATIVE); the coordinator kills with CAS(FREE -> KILLED) and, while the
+ * rank is IN_NATIVE, waits for it to come out.
+ */
+export const SLOT_NATIVE = 3;
+export const NATIVE_FREE = 0;
+export const NATIVE_IN = 1;
+export const NATIVE_KILLED = 2;
 /** Float64 slots per rank in `times`: wall time (ms since epoch) at which a failure was injected. */
 export const TIME_SLOTS = 1;
 export const TIME_FAILED_AT = 0;

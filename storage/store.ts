@@ -181,6 +181,11 @@ export class CkptStore {
     await this.env.flushed;
   }
 
+  /** The same, synchronously (a synchronous LMDB commit is flushed before it returns). */
+  markFiredSync(index: number): void {
+    this.meta.putSync(['fired', index], true);
+  }
+
   async saveFailures(failures: unknown[]): Promise<void> {
     await this.meta.put('failures', failures);
     await this.env.flushed;

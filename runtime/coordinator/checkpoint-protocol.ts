@@ -2,7 +2,8 @@
  * Checkpoint protocols, coordinator side, behind one small interface. `none` never
  * checkpoints (recovery restarts from the initial state); `coordinated` runs two-phase rounds:
  *
- *   request  -> every rank answers with the boundary it will not pass (checkpoint-ready)
+ *   announce -> the next round rides on start / the previous DONE; every rank answers with
+ *               the boundary it will not pass (checkpoint-ready)
  *   cut      -> the furthest boundary; every rank checkpoints exactly there
  *   ack      <- each rank once its checkpoint is flushed
  *   commit   -> the new line is made durable (GC in the same transaction)
@@ -11,7 +12,7 @@
  * A round is tentative until its commit record is flushed: a failure before that leaves the
  * previous committed line in force.
  */
-import type { CheckpointAck, ToRank } from '../wire.js';
+import type { CheckpointAck, NextRound, ToRank } from '../wire.js';
 import type { CkptStore } from '../../storage/store.js';
 import type { CommittedLine } from '../../storage/manifest.js';
 
@@ -41,8 +42,8 @@ export interface RoundStats {
 }
 
 export interface CheckpointProtocol {
-  /** (Re)start scheduling from the committed line at `step`. */
-  start(lastCommittedStep: number, nextRound: number): void;
+  /** (Re)start scheduling from the committed line at `step`; returns the first round to announce. */
+  start(lastCommittedStep: number, nextRound: number): NextRound | null;
   onMessage(m: { kind: 'checkpoint-ready'; rank: number; round: number; boundary: number } | CheckpointAck): Promise<void>;
   /** A failure: forget the round in progress (ranks are being rolled back anyway). */
   abort(): void;
@@ -53,7 +54,9 @@ export interface CheckpointProtocol {
 
 export class NoCheckpoints implements CheckpointProtocol {
   readonly aborted = 0;
-  start(): void {}
+  start(): NextRound | null {
+    return null;
+  }
   async onMessage(): Promise<void> {}
   abort(): void {}
   cancel(): void {}
@@ -77,20 +80,20 @@ export class CoordinatedCheckpoints implements CheckpointProtocol {
     private readonly interval: number,
   ) {}
 
-  start(lastCommittedStep: number, nextRound: number): void {
+  start(lastCommittedStep: number, nextRound: number): NextRound | null {
     this.lastStep = lastCommittedStep;
     this.nextRound = Math.max(this.nextRound, nextRound);
     this.current = null;
-    this.schedule();
+    return this.schedule();
   }
 
-  /** Ask for the next round right away, for a cut `interval` steps after the last one. */
-  private schedule(): void {
+  /** Open the next round, for a cut `interval` steps after the last one (announced by the caller). */
+  private schedule(): NextRound | null {
     const atLeast = this.lastStep + this.interval;
-    if (this.host.steps !== null && atLeast >= this.host.steps) return;
+    if (this.host.steps !== null && atLeast >= this.host.steps) return null;
     const round = this.nextRound++;
     this.current = { round, boundaries: new Map(), cut: null, acks: new Map() };
-    for (let r = 0; r < this.host.size; r++) this.host.send(r, { v: 1, kind: 'checkpoint-request', epoch: this.host.epoch(), round, atLeast });
+    return { round, atLeast };
   }
 
   async onMessage(m: { kind: 'checkpoint-ready'; rank: number; round: number; boundary: number } | CheckpointAck): Promise<void> {
@@ -117,7 +120,8 @@ export class CoordinatedCheckpoints implements CheckpointProtocol {
     this.current = null;
     this.lastStep = cur.cut!;
     if (!this.host.afterCommit(line)) return;
-    for (let r = 0; r < this.host.size; r++) this.host.send(r, { v: 1, kind: 'checkpoint-done', epoch: this.host.epoch(), round: cur.round, committed: true });
+    const next = this.schedule();
+    for (let r = 0; r < this.host.size; r++) this.host.send(r, { v: 1, kind: 'checkpoint-done', epoch: this.host.epoch(), round: cur.round, committed: true, next });
     this.host.committed({
       round: cur.round,
       step: cur.cut!,
@@ -128,7 +132,6 @@ export class CoordinatedCheckpoints implements CheckpointProtocol {
       garbageCollected: gc.manifestsDeleted + gc.blocksDeleted,
       incremental: acks.some((a) => a.incremental),
     });
-    this.schedule();
   }
 
   abort(): void {
@@ -140,6 +143,6 @@ export class CoordinatedCheckpoints implements CheckpointProtocol {
     const cur = this.current;
     if (!cur) return;
     this.current = null;
-    for (let r = 0; r < this.host.size; r++) this.host.send(r, { v: 1, kind: 'checkpoint-done', epoch: this.host.epoch(), round: cur.round, committed: false });
+    for (let r = 0; r < this.host.size; r++) this.host.send(r, { v: 1, kind: 'checkpoint-done', epoch: this.host.epoch(), round: cur.round, committed: false, next: null });
   }
 }

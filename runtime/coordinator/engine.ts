@@ -82,7 +82,9 @@ export class RunEngine {
     this.report.sessions = (options.previous?.sessions ?? 0) + 1;
     this.fired = new Set(store.fired);
     this.pool = new RankPool(config.ranks, {
-      message: (h, m) => this.enqueue(() => this.onMessage(h, m)),
+      // A coordinator crash fires at once, not behind queued work: "when the first rank begins
+      // step STEP" should mean that step, not a few steps later.
+      message: (h, m) => (m.kind === 'step-begin' ? this.coordinatorCrash(m.step) : this.enqueue(() => this.onMessage(h, m))),
       exit: (h, reason) => this.enqueue(() => this.onExit(h, reason)),
     });
     const host: ProtocolHost = {
@@ -114,7 +116,7 @@ export class RunEngine {
       for (const t of this.timers) clearInterval(t);
       for (const h of this.handles) if (h.state === 'alive') h.state = 'stopping';
       for (const h of this.handles) this.pool.send(h, { v: 1, kind: 'stop' });
-      await this.pool.destroy().catch(() => {});
+      await this.pool.destroy(this.handles).catch(() => {});
     }
   }
 
@@ -189,8 +191,6 @@ export class RunEngine {
       case 'error':
         this.fail(fromErrorRecord(m.error));
         return;
-      case 'step-begin':
-        return this.coordinatorCrash(m.step);
       case 'ready':
         if (m.epoch !== this.epoch) return;
         this.waitingReady.delete(m.rank);
@@ -218,14 +218,15 @@ export class RunEngine {
     this.pendingFailures = [];
     if (wasRecovery) void this.store.saveFailures(this.report.failures);
     const line = this.store.line;
-    this.protocol.start(line ? Math.max(...line.ranks.map((r) => r.step)) : 0, (line?.round ?? 0) + 1);
+    const next = this.protocol.start(line ? Math.max(...line.ranks.map((r) => r.step)) : 0, (line?.round ?? 0) + 1);
+    for (let r = 0; r < this.config.ranks; r++) this.send(r, { v: 1, kind: 'start', epoch: this.epoch, next });
   }
 
-  private async coordinatorCrash(step: number): Promise<void> {
+  private coordinatorCrash(step: number): void {
     const index = this.config.crashes.findIndex((s, i) => s.target === 'coordinator' && s.step === step && !this.fired.has(i));
-    if (index < 0) return;
+    if (index < 0 || this.ending) return;
     this.fired.add(index);
-    await this.store.markFired(index);
+    this.store.markFiredSync(index);
     process.kill(process.pid, 'SIGKILL');
   }
 
@@ -330,7 +331,19 @@ export class RunEngine {
       this.waitingReady.add(r);
       const h = this.handles[r]!;
       if (h.state === 'dead') {
-        this.handles[r] = this.spawn(r, restore, mesh[r]!);
+        // Respawn once the old thread is really gone: it may still be finishing an LMDB call
+        // (see SLOT_NATIVE), and the new thread reuses its status slots.
+        const epoch = this.epoch;
+        const peers = mesh[r]!;
+        void h.done.then(() =>
+          this.enqueue(() => {
+            if (this.epoch !== epoch || this.ending) {
+              for (const p of peers) p?.close();
+              return;
+            }
+            this.handles[r] = this.spawn(r, restore, peers);
+          }),
+        );
       } else {
         const peers = mesh[r]!;
         this.send(r, { v: 1, kind: 'rollback', epoch: this.epoch, restore, peers }, peers.filter((p): p is MessagePort => p !== null));
@@ -338,8 +351,10 @@ export class RunEngine {
     }
     const failure: FailureRecord = {
       target: rank,
-      step: spec ? spec.step : completed[rank]!,
-      kind: spec ? spec.kind : detectedBy === 'heartbeat' ? 'hang' : reason === 'mtbf' ? 'crash' : 'crash',
+      // Where the rank actually died: STEP for crash/hang, the cut for checkpoint-phase kinds.
+      step: completed[rank]!,
+      kind: spec ? spec.kind : detectedBy === 'heartbeat' ? 'hang' : 'crash',
+      cause: spec ? 'injected' : reason === 'mtbf' ? 'mtbf' : 'unexpected',
       spec: specIndex,
       detectedAfterMs: failedAt > 0 ? Math.max(0, detectedAt - failedAt) : null,
       detectedBy,

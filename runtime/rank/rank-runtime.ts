@@ -21,7 +21,7 @@ import { CheckpointIO } from '../../storage/checkpoint-io.js';
 import { openEnv } from '../../storage/env.js';
 import { DB_META } from '../../storage/layout.js';
 import { CkptError, toErrorRecord } from '../errors.js';
-import { SLOT_HEARTBEAT, SLOT_STEP, STATUS_SLOTS, wallNow, type FromRank, type RankTask, type RestorePoint, type ToRank } from '../wire.js';
+import { NATIVE_FREE, NATIVE_IN, SLOT_HEARTBEAT, SLOT_NATIVE, SLOT_STEP, STATUS_SLOTS, wallNow, type FromRank, type RankTask, type RestorePoint, type ToRank } from '../wire.js';
 import { RankComm } from './comm.js';
 import { deferred, type Deferred } from './deferred.js';
 import { inflict } from './faults.js';
@@ -60,8 +60,11 @@ export class RankRuntime {
   private markersDone: Deferred<void> | null = null;
   private interrupt = deferred<never>();
   private stopped = deferred<void>();
+  /** Opened by the coordinator's `start` once every rank is ready (again). */
+  private started = deferred<void>();
   private crashes: RankTask['crashes'];
   private heartbeat: NodeJS.Timeout | null = null;
+  private nativeDepth = 0;
   /** True while the job's step function runs (between two boundaries). */
   private stepping = false;
 
@@ -86,11 +89,11 @@ export class RankRuntime {
       this.comm.onMarker = (m) => this.onMarker(m.src, m.round);
       this.job = await loadJob(t.job);
       if (t.storePath) {
-        this.env = openEnv(t.storePath);
+        this.env = await this.native(() => openEnv(t.storePath!));
         this.io = new CheckpointIO(this.env, t.blockBytes, t.incremental);
       }
       const t0 = performance.now();
-      this.restore(t.restore, t.peers);
+      await this.native(() => this.restore(t.restore, t.peers));
       this.control.on('message', (m: ToRank) => this.onControl(m));
       this.post({ v: 1, kind: 'ready', rank: t.rank, epoch: this.epoch, step: this.step, restoreMs: performance.now() - t0 });
       for (;;) {
@@ -111,8 +114,8 @@ export class RankRuntime {
     } finally {
       if (this.heartbeat) clearInterval(this.heartbeat);
       this.comm.closeAll();
+      if (this.env) await this.native(() => this.env!.close());
       this.control.close();
-      await this.env?.close();
     }
   }
 
@@ -121,6 +124,7 @@ export class RankRuntime {
   private async execute(): Promise<void> {
     const t = this.task;
     const ctx = this.context();
+    await this.guard(this.started.promise);
     for (;;) {
       if (t.steps !== null && this.step >= t.steps) break;
       if (this.step >= t.maxSteps) break;
@@ -167,11 +171,12 @@ export class RankRuntime {
       rank: this.task.rank,
       status: this.status,
       times: this.times,
-      markFired: async (index: number) => {
-        if (!this.env) return;
-        await this.env.openDB({ name: DB_META }).put(['fired', index], true);
-        await this.env.flushed;
-      },
+      markFired: (index: number) =>
+        this.native(async () => {
+          if (!this.env) return;
+          await this.env.openDB({ name: DB_META }).put(['fired', index], true);
+          await this.env.flushed;
+        }),
     };
   }
 
@@ -197,11 +202,12 @@ export class RankRuntime {
     await this.guard(this.awaitMarkers(r.round));
     if (!this.io) throw new CkptError('ERR_INTERNAL', 'checkpoint requested but the rank has no store');
     const during = this.takeFault('checkpoint');
+    const io = this.io;
     const { manifest, writeMs } = await this.guard(
-      this.io.write(
+      this.native(() => io.write(
         { rank: t.rank, round: r.round, step: this.step, epoch: this.epoch, state: this.state, mailbox: this.comm.mailbox.pending(), counters: this.comm.getCounters() },
         during ? () => inflict(this.faultTarget(), during.index, 'crash') : undefined,
-      ),
+      )),
     );
     this.post({
       v: 1,
@@ -220,8 +226,10 @@ export class RankRuntime {
     if (acked) await inflict(this.faultTarget(), acked.index, 'crash');
     // Message blocking: nothing is sent until the coordinator has decided the round.
     const committed = await this.guard(r.done.promise);
-    this.io.settle(committed);
-    if (this.round === r) this.round = null;
+    if (this.round === r) {
+      this.io.settle(committed);
+      this.round = null;
+    }
   }
 
   private onMarker(src: number, round: number): void {
@@ -260,13 +268,13 @@ export class RankRuntime {
     }
     if (m.epoch !== this.epoch) return; // addressed to a world that was rolled back
     switch (m.kind) {
-      case 'checkpoint-request': {
-        // The next boundary this rank has not passed yet.
-        const boundary = Math.max(this.step + (this.stepping ? 1 : 0), m.atLeast);
-        this.round = { round: m.round, boundary, cut: null, cutKnown: deferred<void>(), done: deferred<boolean>() };
-        this.post({ v: 1, kind: 'checkpoint-ready', rank: this.task.rank, epoch: this.epoch, round: m.round, boundary });
+      case 'start':
+        if (m.next) this.announce(m.next.round, m.next.atLeast);
+        this.started.resolve();
         break;
-      }
+      case 'checkpoint-request':
+        this.announce(m.round, m.atLeast);
+        break;
       case 'checkpoint-cut': {
         const r = this.round;
         if (!r || r.round !== m.round) return;
@@ -278,6 +286,12 @@ export class RankRuntime {
         const r = this.round;
         if (r && r.round === m.round) {
           r.done.resolve(m.committed);
+          if (m.next) {
+            // Registered now, before this rank can execute another step.
+            this.io?.settle(m.committed);
+            this.announce(m.next.round, m.next.atLeast);
+            break;
+          }
           // A round cancelled before this rank reached its cut: forget it, and release a
           // rank paused at its boundary waiting for a cut that will never come.
           if (!m.committed && (r.cut === null || r.cut > this.step)) {
@@ -288,6 +302,13 @@ export class RankRuntime {
         break;
       }
     }
+  }
+
+  private announce(round: number, atLeast: number): void {
+    // The next boundary this rank has not passed yet.
+    const boundary = Math.max(this.step + (this.stepping ? 1 : 0), atLeast);
+    this.round = { round, boundary, cut: null, cutKnown: deferred<void>(), done: deferred<boolean>() };
+    this.post({ v: 1, kind: 'checkpoint-ready', rank: this.task.rank, epoch: this.epoch, round, boundary });
   }
 
   // ------------------------------------------------------------------ restore and rollback
@@ -320,10 +341,29 @@ export class RankRuntime {
   private async rollback(cmd: Extract<ToRank, { kind: 'rollback' }>): Promise<void> {
     const t0 = performance.now();
     this.epoch = cmd.epoch;
+    this.started = deferred<void>();
     this.interrupt = deferred<never>();
     this.interrupt.promise.catch(() => {});
-    this.restore(cmd.restore, cmd.peers);
+    await this.native(() => this.restore(cmd.restore, cmd.peers));
     this.post({ v: 1, kind: 'ready', rank: this.task.rank, epoch: this.epoch, step: this.step, restoreMs: performance.now() - t0 });
+  }
+
+  /**
+   * Run `fn`, which calls into LMDB, as a native section (see SLOT_NATIVE): the coordinator
+   * will not terminate this thread until it returns. If a kill is already under way, wait
+   * for it instead of entering.
+   */
+  private async native<T>(fn: () => T | Promise<T>): Promise<T> {
+    const slot = this.task.rank * STATUS_SLOTS + SLOT_NATIVE;
+    if (this.nativeDepth === 0 && Atomics.compareExchange(this.status, slot, NATIVE_FREE, NATIVE_IN) !== NATIVE_FREE) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); // being terminated
+    }
+    this.nativeDepth++;
+    try {
+      return await fn();
+    } finally {
+      if (--this.nativeDepth === 0) Atomics.store(this.status, slot, NATIVE_FREE);
+    }
   }
 
   // ------------------------------------------------------------------ plumbing

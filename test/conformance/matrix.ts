@@ -1,0 +1,43 @@
+/**
+ * The conformance matrix: every protocol combination runs every fault case, and every case
+ * must end with the failure-free digest. Logging modes (issue 4) and the uncoordinated modes
+ * (issue 5) join by adding rows to PROTOCOLS; a case states what it expects of recovery per
+ * protocol through `expectRecovery`.
+ */
+import type { Report } from '../../dist/runtime/index.js';
+
+export interface Protocol {
+  name: string;
+  checkpoint: 'coordinated';
+  incremental: boolean;
+  logging: 'none';
+}
+
+export const PROTOCOLS: Protocol[] = [
+  { name: 'coordinated', checkpoint: 'coordinated', incremental: false, logging: 'none' },
+  { name: 'coordinated+incremental', checkpoint: 'coordinated', incremental: true, logging: 'none' },
+];
+
+export interface Workload {
+  job: 'heat' | 'cavity';
+  ranks: number;
+  steps: number;
+  interval: number;
+  param: string[];
+}
+
+export const WORKLOADS: Workload[] = [
+  { job: 'heat', ranks: 3, steps: 90, interval: 20, param: ['n=41'] },
+  { job: 'cavity', ranks: 4, steps: 90, interval: 20, param: ['n=26', 're=100'] },
+];
+
+export interface FaultCase {
+  name: string;
+  crash?: (w: Workload) => string[];
+  mtbf?: number;
+  heartbeatTimeoutMs?: number;
+  /** Failures the case must produce (undefined: any number, e.g. random crashes). */
+  failures?: number;
+  /** Extra checks on the recovered run. */
+  expectRecovery?: (r: Report, w: Workload, p: Protocol) => void;
+}

@@ -1,0 +1,127 @@
+import { describe, expect, it, beforeAll } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { open } from 'lmdb';
+import { cli, fingerprint, run, storePath, tempDir } from './helpers.js';
+
+/** An unfinished store, as a SIGKILLed coordinator leaves it. */
+function unfinishedStore(): string {
+  const store = storePath();
+  const r = cli(['run', '--job', 'heat', '--ranks', '2', '--steps', '80', '--param', 'n=40', '--interval', '10', '--crash', 'coordinator@45', '--store', store]);
+  expect(r.signal).toBe('SIGKILL');
+  return store;
+}
+
+function contentHash(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/**
+ * Refused with exit 3, one line, and untouched: every file byte-identical, or for an LMDB
+ * environment (which a read-only validation opens, registering a reader in lock.mdb) the data
+ * file byte-identical.
+ */
+function expectRefused(args: string[], dir: string, mentions: RegExp, files: 'all' | 'data' = 'all') {
+  const snapshot = () => (files === 'all' ? fingerprint(dir) : contentHash(join(dir, 'data.mdb')));
+  const before = snapshot();
+  const r = cli(args);
+  expect(r.status).toBe(3);
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  expect(r.stderr).toMatch(mentions);
+  expect(snapshot()).toBe(before);
+}
+
+describe('stores that must be refused with exit 3 and left untouched', () => {
+  let template = '';
+  beforeAll(() => {
+    template = unfinishedStore();
+  });
+
+  it('refuses a missing store', () => {
+    const r = cli(['resume', '--store', join(tempDir(), 'nothing-here')]);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/no ckpt store/);
+  });
+
+  it('refuses a truncated store without crashing on it (LMDB would SIGBUS)', () => {
+    const store = unfinishedStore();
+    const data = join(store, 'data.mdb');
+    truncateSync(data, Math.floor(statSync(data).size / 2));
+    expectRefused(['resume', '--store', store], store, /corrupt/);
+    expectRefused(['inspect', '--store', store], store, /corrupt/);
+  });
+
+  it('refuses a directory that holds something else', () => {
+    const dir = join(tempDir(), 'photos');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'cat.jpg'), 'meow');
+    expectRefused(['resume', '--store', dir], dir, /not a ckpt store/);
+    expectRefused(['run', '--job', 'heat', '--steps', '3', '--store', dir], dir, /not a ckpt store/);
+  });
+
+  it('refuses an LMDB environment that is not a ckpt store', async () => {
+    const dir = join(tempDir(), 'other-lmdb');
+    const env = open({ path: dir });
+    await env.openDB({ name: 'accounts' }).put('alice', { balance: 10 });
+    await env.close();
+    expectRefused(['resume', '--store', dir], dir, /not a ckpt store/, 'data');
+  });
+
+  it('refuses a store of another format version', async () => {
+    const store = unfinishedStore();
+    const env = open({ path: store });
+    const meta = env.openDB({ name: 'meta' });
+    await meta.put('format', { ...(meta.get('format') as object), version: 99 });
+    await env.close();
+    expectRefused(['resume', '--store', store], store, /version 99/, 'data');
+  });
+
+  it('refuses a store held by another live run', async () => {
+    const store = unfinishedStore();
+    const holder = spawn('sleep', ['30']);
+    try {
+      const env = open({ path: store });
+      const meta = env.openDB({ name: 'meta' });
+      await meta.put('lock', { pid: holder.pid, host: (await import('node:os')).hostname(), since: new Date().toISOString() });
+      await env.close();
+      expectRefused(['resume', '--store', store], store, /in use by a live run/, 'data');
+    } finally {
+      holder.kill();
+    }
+  });
+
+  it('refuses to start a new run in a store that already holds one', () => {
+    expectRefused(['run', '--job', 'heat', '--steps', '3', '--store', template], template, /already holds a run/, 'data');
+  });
+
+  it('takes over the lock of a dead process (resume after SIGKILL works)', () => {
+    const r = cli(['resume', '--store', template]);
+    expect(r.status).toBe(0);
+  });
+});
+
+describe('garbage collection', () => {
+  it('keeps only the checkpoints of the committed line, full and incremental', async () => {
+    for (const incremental of [false, true]) {
+      const store = storePath();
+      await run({ job: 'heat', ranks: 3, steps: 100, param: ['n=30'], interval: 10, incremental, store });
+      const info = JSON.parse(cli(['inspect', '--store', store, '--json']).stdout);
+      expect(info.checkpoints.map((list: unknown[]) => list.length)).toEqual([1, 1, 1]);
+      expect(info.checkpoints.flat().every((c: { committed: boolean; step: number }) => c.committed && c.step === 90)).toBe(true);
+    }
+  });
+});
+
+describe('incremental checkpoints', () => {
+  it('write only the blocks that changed, and restore assembles them exactly', async () => {
+    // counter-job state is tiny; a job with a large static array shows the saving.
+    const job = join(import.meta.dirname, 'fixtures/static-job.mjs');
+    const full = await run({ job, ranks: 2, steps: 40, interval: 10, blockBytes: 4096 });
+    const incr = await run({ job, ranks: 2, steps: 40, interval: 10, blockBytes: 4096, incremental: true, crash: ['1@35'] });
+    expect(incr.result.digest).toBe(full.result.digest);
+    expect(incr.checkpoints.bytesLogical).toBe(full.checkpoints.bytesLogical);
+    expect(incr.checkpoints.bytesWritten).toBeLessThan(full.checkpoints.bytesWritten / 2);
+  });
+});
