@@ -33,7 +33,11 @@ export interface Report {
   seed: number;
   protocol: { checkpoint: string; interval: number; intervalSource: string; incremental: boolean; logging: string };
   result: { digest: string } & Record<string, unknown>;
-  timing: { wallMs: number; checkpointMs: number; loggingMs: number; recoveryMs: number; stepsPerSecond: number };
+  /**
+   * wallMs: the whole call; startupMs: until every rank was ready; runMs: from the start signal
+   * to the last rank finishing (what throughput figures use); stepsPerSecond: steps / runMs.
+   */
+  timing: { wallMs: number; startupMs: number; runMs: number; checkpointMs: number; loggingMs: number; recoveryMs: number; stepsPerSecond: number };
   checkpoints: { committed: number; aborted: number; bytesWritten: number; bytesLogical: number; writeMs: number; garbageCollected: number };
   logging: { messages: number; bytes: number };
   messages: { sent: number };
@@ -59,7 +63,7 @@ export function emptyReport(config: RunConfig): Report {
       logging: config.logging,
     },
     result: { digest: '' },
-    timing: { wallMs: 0, checkpointMs: 0, loggingMs: 0, recoveryMs: 0, stepsPerSecond: 0 },
+    timing: { wallMs: 0, startupMs: 0, runMs: 0, checkpointMs: 0, loggingMs: 0, recoveryMs: 0, stepsPerSecond: 0 },
     checkpoints: { committed: 0, aborted: 0, bytesWritten: 0, bytesLogical: 0, writeMs: 0, garbageCollected: 0 },
     logging: { messages: 0, bytes: 0 },
     messages: { sent: 0 },

@@ -63,6 +63,10 @@ export function openEnv(dir: string, options: EnvOptions = {}): RootDatabase {
     path: dir,
     compression: false,
     readOnly: options.readOnly ?? false,
+    // Synchronous-durability commits: a resolved put is on disk. Measured 3-5x the write
+    // bandwidth of the default overlapping sync for checkpoint-sized batches of 256 KiB
+    // values (bench/checkpoint.ts), and "flushed" needs no second wait.
+    overlappingSync: false,
     maxDbs: 8,
   });
 }

@@ -69,6 +69,7 @@ export class RunEngine {
   private timers: NodeJS.Timeout[] = [];
   private ending = false;
   private readonly t0 = performance.now();
+  private startedAt: number | null = null;
 
   constructor(config: RunConfig, store: CkptStore, private readonly options: EngineOptions = {}) {
     this.config = config;
@@ -215,6 +216,10 @@ export class RunEngine {
       this.report.timing.recoveryMs += p.failure.recoveryMs;
     }
     const wasRecovery = this.pendingFailures.length > 0;
+    if (this.startedAt === null) {
+      this.startedAt = now;
+      this.report.timing.startupMs = now - this.t0;
+    }
     this.pendingFailures = [];
     if (wasRecovery) void this.store.saveFailures(this.report.failures);
     const line = this.store.line;
@@ -387,8 +392,10 @@ export class RunEngine {
     const r = this.report;
     r.steps = steps;
     r.result = { digest: hash.digest('hex'), ...assembled.result };
-    r.timing.wallMs = performance.now() - this.t0;
-    r.timing.stepsPerSecond = steps / (r.timing.wallMs / 1000);
+    const now = performance.now();
+    r.timing.wallMs = now - this.t0;
+    r.timing.runMs = now - (this.startedAt ?? this.t0);
+    r.timing.stepsPerSecond = steps / (r.timing.runMs / 1000);
     r.checkpoints.aborted = this.protocol.aborted;
     this.outcome.resolve(r);
   }

@@ -22,6 +22,8 @@ export class Mailbox {
   private queues: AppMessage[][];
   private posted: PostedRecv[] = [];
   private arrivals = 0;
+  /** Set while the rank is being rolled back: every receive fails with it until reset. */
+  private poisoned: unknown = null;
 
   constructor(size: number) {
     this.queues = Array.from({ length: size }, () => []);
@@ -69,6 +71,7 @@ export class Mailbox {
 
   /** Resolve with the first matching message, now or when it arrives. */
   receive(source: number, tag: number): Promise<AppMessage> {
+    if (this.poisoned !== null) return Promise.reject(this.poisoned);
     const m = this.take(source, tag);
     if (m) return Promise.resolve(m);
     return new Promise((resolve, reject) => this.posted.push({ source, tag, resolve, reject }));
@@ -79,8 +82,17 @@ export class Mailbox {
     return this.queues.flat().sort((a, b) => a.arrival! - b.arrival!);
   }
 
+  /** Fail every posted and future receive with `reason` until the next reset. */
+  poison(reason: unknown): void {
+    this.poisoned = reason;
+    const posted = this.posted;
+    this.posted = [];
+    for (const p of posted) p.reject(reason);
+  }
+
   /** Replace the contents (restore), failing every posted receive with `reason`. */
   reset(messages: AppMessage[], reason: unknown): void {
+    this.poisoned = null;
     const posted = this.posted;
     this.posted = [];
     for (const p of posted) p.reject(reason);

@@ -58,7 +58,10 @@ export class RankRuntime {
   private round: Round | null = null;
   private markers = new Map<number, Set<number>>();
   private markersDone: Deferred<void> | null = null;
-  private interrupt = deferred<never>();
+  /** A rollback ordered but not yet carried out. */
+  private pendingRollback: RollbackSignal | null = null;
+  /** Rejecters of the waits a rollback must interrupt (see guard). */
+  private readonly waits = new Set<(e: unknown) => void>();
   private stopped = deferred<void>();
   /** Opened by the coordinator's `start` once every rank is ready (again). */
   private started = deferred<void>();
@@ -76,7 +79,6 @@ export class RankRuntime {
     this.status = new Int32Array(task.status);
     this.times = new Float64Array(task.times);
     this.crashes = [...task.crashes];
-    this.interrupt.promise.catch(() => {});
   }
 
   async run(): Promise<void> {
@@ -126,14 +128,18 @@ export class RankRuntime {
     const ctx = this.context();
     await this.guard(this.started.promise);
     for (;;) {
+      if (this.pendingRollback) throw this.pendingRollback;
       if (t.steps !== null && this.step >= t.steps) break;
       if (this.step >= t.maxSteps) break;
       await this.safePoint();
       await this.injectFaults();
       if (t.notifySteps.includes(this.step)) this.post({ v: 1, kind: 'step-begin', rank: t.rank, step: this.step });
       this.stepping = true;
-      const outcome = await this.guard(Promise.resolve(this.job.step(ctx, this.state, t.params)));
+      // Not guarded: a rollback fails the step's pending receives (Mailbox.reset), which
+      // unwinds it; guarding every step would cost a promise per step for nothing.
+      const outcome = await this.job.step(ctx, this.state, t.params);
       this.stepping = false;
+      if (this.pendingRollback) throw this.pendingRollback;
       this.step++;
       Atomics.store(this.status, t.rank * STATUS_SLOTS + SLOT_STEP, this.step);
       if (outcome && outcome.done) break;
@@ -262,8 +268,10 @@ export class RankRuntime {
     if (m.kind === 'rollback') {
       if (m.epoch <= this.epoch) return;
       const signal = new RollbackSignal(m);
-      this.comm.mailbox.reset([], signal);
-      this.interrupt.reject(signal);
+      this.pendingRollback = signal;
+      this.comm.mailbox.poison(signal);
+      for (const reject of [...this.waits]) reject(signal);
+      this.waits.clear();
       return;
     }
     if (m.epoch !== this.epoch) return; // addressed to a world that was rolled back
@@ -341,9 +349,9 @@ export class RankRuntime {
   private async rollback(cmd: Extract<ToRank, { kind: 'rollback' }>): Promise<void> {
     const t0 = performance.now();
     this.epoch = cmd.epoch;
+    if (this.pendingRollback?.command === cmd) this.pendingRollback = null;
+    this.stepping = false;
     this.started = deferred<void>();
-    this.interrupt = deferred<never>();
-    this.interrupt.promise.catch(() => {});
     await this.native(() => this.restore(cmd.restore, cmd.peers));
     this.post({ v: 1, kind: 'ready', rank: this.task.rank, epoch: this.epoch, step: this.step, restoreMs: performance.now() - t0 });
   }
@@ -368,9 +376,25 @@ export class RankRuntime {
 
   // ------------------------------------------------------------------ plumbing
 
-  /** Wait for `p` unless a rollback interrupts first. */
+  /**
+   * Wait for `p` unless a rollback interrupts first. (Not Promise.race against one long-lived
+   * promise: every race would leave a reaction on it for the rest of the run.)
+   */
   private guard<T>(p: Promise<T>): Promise<T> {
-    return Promise.race([p, this.interrupt.promise]);
+    if (this.pendingRollback) return Promise.reject(this.pendingRollback);
+    return new Promise<T>((resolve, reject) => {
+      this.waits.add(reject);
+      p.then(
+        (v) => {
+          this.waits.delete(reject);
+          resolve(v);
+        },
+        (e) => {
+          this.waits.delete(reject);
+          reject(e);
+        },
+      );
+    });
   }
 
   private beat(): void {
