@@ -6,9 +6,10 @@
  */
 import { crc32 } from 'node:zlib';
 import type { Database, RootDatabase } from 'lmdb';
+import { openDatabases, type CodecDB } from './databases.js';
 import type { JobState, TypedArray } from '../jobs/api.js';
 import { allocTyped, typedArrayName } from './codec.js';
-import { DB_BLOCKS, DB_CKPT, type BlockKey, type ManifestKey } from './layout.js';
+import type { BlockKey, ManifestKey } from './layout.js';
 import type { ArrayManifest, Manifest } from './manifest.js';
 import type { AppMessage } from '../runtime/wire.js';
 import type { ChannelCounters } from '../runtime/rank/comm.js';
@@ -37,7 +38,7 @@ function bytes(a: TypedArray): Uint8Array {
 }
 
 export class CheckpointIO {
-  private readonly ckpt: Database;
+  private readonly ckpt: CodecDB;
   private readonly blocks: Database;
   /**
    * The state as of this rank's last *committed* checkpoint, by array name: the base of the
@@ -52,8 +53,9 @@ export class CheckpointIO {
     private readonly blockBytes: number,
     private readonly incremental: boolean,
   ) {
-    this.ckpt = env.openDB({ name: DB_CKPT, keyEncoding: 'ordered-binary' });
-    this.blocks = env.openDB({ name: DB_BLOCKS, keyEncoding: 'ordered-binary', encoding: 'binary' });
+    const dbs = openDatabases(env);
+    this.ckpt = dbs.ckpt;
+    this.blocks = dbs.blocks;
   }
 
   async write(input: CheckpointInput, midWrite?: MidWriteHook): Promise<WriteResult> {
@@ -116,7 +118,7 @@ export class CheckpointIO {
   }
 
   read(rank: number, round: number): { state: JobState; manifest: Manifest } {
-    const manifest = this.ckpt.get([rank, round]) as Manifest | undefined;
+    const manifest = this.ckpt.get<Manifest>([rank, round]);
     if (!manifest) throw new CkptError('ERR_STORE_CORRUPT', `checkpoint of rank ${rank} at round ${round} is missing from the store`);
     const arrays: Record<string, TypedArray> = {};
     const nextPrevious = new Map<string, { copy: Uint8Array; manifest: ArrayManifest }>();

@@ -12,7 +12,8 @@ import { mkdirSync } from 'node:fs';
 import type { Database, RootDatabase } from 'lmdb';
 import { CkptError } from '../runtime/errors.js';
 import { checkDataFile, dirState, openEnv } from './env.js';
-import { DB_BLOCKS, DB_CKPT, DB_META, STORE_MAGIC, STORE_VERSION, type BlockKey, type ManifestKey } from './layout.js';
+import { DB_META, STORE_MAGIC, STORE_VERSION, type BlockKey, type ManifestKey } from './layout.js';
+import { CodecDB, openDatabases } from './databases.js';
 import type { CommittedLine, Manifest } from './manifest.js';
 
 export interface StoreFormat {
@@ -58,17 +59,20 @@ function pidAlive(pid: number): boolean {
 export class CkptStore {
   readonly dir: string;
   readonly env: RootDatabase;
-  private readonly meta: Database;
-  private readonly ckpt: Database;
+  private readonly meta: CodecDB;
+  private readonly ckpt: CodecDB;
   private readonly blocks: Database;
+  readonly log: CodecDB;
   private locked = false;
 
   private constructor(dir: string, env: RootDatabase) {
     this.dir = dir;
     this.env = env;
-    this.meta = env.openDB({ name: DB_META });
-    this.ckpt = env.openDB({ name: DB_CKPT, keyEncoding: 'ordered-binary' });
-    this.blocks = env.openDB({ name: DB_BLOCKS, keyEncoding: 'ordered-binary', encoding: 'binary' });
+    const dbs = openDatabases(env);
+    this.meta = dbs.meta;
+    this.ckpt = dbs.ckpt;
+    this.blocks = dbs.blocks;
+    this.log = dbs.log;
   }
 
   /** A new store in a directory that does not exist yet or is empty. */
@@ -104,7 +108,7 @@ export class CkptStore {
     try {
       let format: StoreFormat | undefined;
       try {
-        format = probe.openDB({ name: DB_META }).get('format') as StoreFormat | undefined;
+        format = new CodecDB(probe.openDB({ name: DB_META, keyEncoding: 'ordered-binary', encoding: 'binary' })).get<StoreFormat>('format');
       } catch {
         format = undefined;
       }
@@ -129,8 +133,8 @@ export class CkptStore {
 
   private async acquireLock(): Promise<void> {
     const mine: StoreLock = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
-    const ok = await this.meta.transaction(() => {
-      const cur = this.meta.get('lock') as StoreLock | undefined;
+    const ok = await this.env.transaction(() => {
+      const cur = this.meta.get<StoreLock>('lock');
       if (cur && cur.pid !== process.pid && cur.host === mine.host && pidAlive(cur.pid)) return cur;
       this.meta.put('lock', mine);
       return null;
@@ -155,7 +159,7 @@ export class CkptStore {
   /** Crash specs that fired (ranks record their own, before dying). */
   get fired(): number[] {
     const out: number[] = [];
-    for (const key of this.meta.getKeys({ start: ['fired'], end: ['fired\u0001'] }) as Iterable<[string, number]>) {
+    for (const key of this.meta.keys<[string, number]>({ start: ['fired'], end: ['fired\u0001'] })) {
       if (Array.isArray(key) && key[0] === 'fired') out.push(key[1]);
     }
     return out;
@@ -206,10 +210,10 @@ export class CkptStore {
     await this.env.transaction(() => {
       this.meta.put('line', line);
       for (const { rank, round } of line.ranks) {
-        const keep = this.ckpt.get([rank, round]) as Manifest | undefined;
+        const keep = this.ckpt.get<Manifest>([rank, round]);
         const referenced = new Set<string>();
         if (keep) for (const [name, am] of Object.entries(keep.arrays)) am.blocks.forEach((b, i) => referenced.add(`${name}\0${i}\0${b.round}`));
-        for (const key of this.ckpt.getKeys({ start: [rank], end: [rank + 1] }) as Iterable<ManifestKey>) {
+        for (const key of this.ckpt.keys<ManifestKey>({ start: [rank], end: [rank + 1] })) {
           if (key[1] !== round) {
             this.ckpt.remove(key);
             manifestsDeleted++;
@@ -228,14 +232,14 @@ export class CkptStore {
   }
 
   manifest(rank: number, round: number): Manifest | undefined {
-    return this.ckpt.get([rank, round]) as Manifest | undefined;
+    return this.ckpt.get<Manifest>([rank, round]);
   }
 
   checkpoints(): CheckpointSummary[] {
     const line = this.line;
     const committed = new Set(line?.ranks.map((r) => `${r.rank}:${r.round}`) ?? []);
     const out: CheckpointSummary[] = [];
-    for (const { key, value } of this.ckpt.getRange({}) as Iterable<{ key: ManifestKey; value: Manifest }>) {
+    for (const { key, value } of this.ckpt.range<ManifestKey, Manifest>()) {
       out.push({
         rank: key[0],
         round: key[1],

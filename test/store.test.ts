@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, statSync, truncateSync, writeFileSync } from '
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { open } from 'lmdb';
+import { openDatabases } from '../dist/storage/databases.js';
 import { cli, fingerprint, run, storePath, tempDir } from './helpers.js';
 
 /** An unfinished store, as a SIGKILLed coordinator leaves it. */
@@ -72,7 +73,7 @@ describe('stores that must be refused with exit 3 and left untouched', () => {
   it('refuses a store of another format version', async () => {
     const store = unfinishedStore();
     const env = open({ path: store });
-    const meta = env.openDB({ name: 'meta' });
+    const { meta } = openDatabases(env);
     await meta.put('format', { ...(meta.get('format') as object), version: 99 });
     await env.close();
     expectRefused(['resume', '--store', store], store, /version 99/, 'data');
@@ -83,7 +84,7 @@ describe('stores that must be refused with exit 3 and left untouched', () => {
     const holder = spawn('sleep', ['30']);
     try {
       const env = open({ path: store });
-      const meta = env.openDB({ name: 'meta' });
+      const { meta } = openDatabases(env);
       await meta.put('lock', { pid: holder.pid, host: (await import('node:os')).hostname(), since: new Date().toISOString() });
       await env.close();
       expectRefused(['resume', '--store', store], store, /in use by a live run/, 'data');

@@ -19,7 +19,7 @@ import { loadJob } from '../../jobs/registry.js';
 import type { Job, JobState, StepContext } from '../../jobs/api.js';
 import { CheckpointIO } from '../../storage/checkpoint-io.js';
 import { openEnv } from '../../storage/env.js';
-import { DB_META } from '../../storage/layout.js';
+import { openDatabases } from '../../storage/databases.js';
 import { CkptError, toErrorRecord } from '../errors.js';
 import { NATIVE_FREE, NATIVE_IN, SLOT_HEARTBEAT, SLOT_NATIVE, SLOT_STEP, STATUS_SLOTS, wallNow, type FromRank, type RankTask, type RestorePoint, type ToRank } from '../wire.js';
 import { RankComm } from './comm.js';
@@ -180,7 +180,7 @@ export class RankRuntime {
       markFired: (index: number) =>
         this.native(async () => {
           if (!this.env) return;
-          await this.env.openDB({ name: DB_META }).put(['fired', index], true);
+          await openDatabases(this.env).meta.put(['fired', index], true);
           await this.env.flushed;
         }),
     };

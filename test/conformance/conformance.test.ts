@@ -4,7 +4,7 @@ import { PROTOCOLS, WORKLOADS } from './matrix.js';
 import { FAULT_CASES } from './cases.js';
 
 for (const w of WORKLOADS) {
-  describe(`${w.job} on ${w.ranks} ranks`, () => {
+  describe(`${w.job.replace(/^.*\//, '')} on ${w.ranks} ranks`, () => {
     let reference = '';
     beforeAll(async () => {
       const r = await run({ job: w.job, ranks: w.ranks, steps: w.steps, param: w.param, checkpoint: 'none' });

@@ -4,6 +4,7 @@
  * (issue 5) join by adding rows to PROTOCOLS; a case states what it expects of recovery per
  * protocol through `expectRecovery`.
  */
+import { join } from 'node:path';
 import type { Report } from '../../dist/runtime/index.js';
 
 export interface Protocol {
@@ -19,7 +20,8 @@ export const PROTOCOLS: Protocol[] = [
 ];
 
 export interface Workload {
-  job: 'heat' | 'cavity';
+  /** A built-in job or a path to a job module. */
+  job: string;
   ranks: number;
   steps: number;
   interval: number;
@@ -29,6 +31,8 @@ export interface Workload {
 export const WORKLOADS: Workload[] = [
   { job: 'heat', ranks: 3, steps: 90, interval: 20, param: ['n=41'] },
   { job: 'cavity', ranks: 4, steps: 90, interval: 20, param: ['n=26', 're=100'] },
+  // Messages in transit at every cut: channel state must be saved and re-delivered.
+  { job: join(import.meta.dirname, '../fixtures/pipeline-job.mjs'), ranks: 3, steps: 90, interval: 20, param: ['len=200'] },
 ];
 
 export interface FaultCase {
