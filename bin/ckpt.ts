@@ -57,6 +57,8 @@ program
   .addOption(new Option('--heartbeat-timeout <ms>', 'declare a silent rank hung after this long').default(undefined))
   .addOption(new Option('--heartbeat-ms <ms>', 'rank heartbeat period').default(undefined))
   .addOption(new Option('--block-bytes <n>', 'checkpoint block size in bytes').default(undefined))
+  .addOption(new Option('--log-batch <n>', 'optimistic logging: records a rank buffers before shipping them to the logger').default(undefined))
+  .addOption(new Option('--log-flush-ms <ms>', 'optimistic logging: ship buffered records after this long').default(undefined))
   .option('--debug', 'print stack traces with errors')
   .action(async (o) => {
     const report = await runJob(
@@ -78,6 +80,8 @@ program
         heartbeatTimeoutMs: o.heartbeatTimeout,
         heartbeatMs: o.heartbeatMs,
         blockBytes: o.blockBytes,
+        logBatch: o.logBatch,
+        logFlushMs: o.logFlushMs,
       },
       {
         onProgress: progressPrinter(o.job),
@@ -88,6 +92,7 @@ program
       },
     );
     printReport(report, Boolean(o.json));
+    failOnMismatch(report);
   });
 
 program
@@ -100,6 +105,7 @@ program
   .action(async (o) => {
     const report = await resumeRun(o.store, { onProgress: progressPrinter('resume'), report: o.report });
     printReport(report, Boolean(o.json));
+    failOnMismatch(report);
   });
 
 program
@@ -133,6 +139,14 @@ program
   .action(async () => {
     throw new CkptError('ERR_USAGE', 'bench is not available yet (planned: issue 6); see bench/ for the measurement scripts');
   });
+
+/** --verify: the job completed, but a re-executed step did not reproduce its state: exit 1. */
+function failOnMismatch(r: Report): void {
+  const v = r.verify;
+  if (v.mismatches > 0) {
+    throw new CkptError('ERR_VERIFY_MISMATCH', `verification failed: ${v.mismatches} of ${v.checkedSteps} re-executed steps did not reproduce their state (first: rank ${v.firstMismatch?.rank} step ${v.firstMismatch?.step})`);
+  }
+}
 
 function fail(e: unknown): never {
   clearProgress();

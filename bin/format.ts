@@ -51,6 +51,12 @@ export function summary(r: Report): string {
     const det = f.detectedAfterMs === null ? `detected by ${f.detectedBy}` : `detected after ${ms(f.detectedAfterMs)} (${f.detectedBy})`;
     out.push(`    - rank ${f.target} ${f.kind} at step ${f.step}: ${det}; ${ranks(f.rolledBack, r.ranks)} rolled back to ${to}; ${f.reexecutedSteps} steps re-executed; recovered in ${ms(f.recoveryMs)}`);
   }
+  if (r.verify.checkedSteps > 0 || r.verify.mismatches > 0) {
+    out.push(`  verify       ${r.verify.checkedSteps} re-executed steps checked, ${r.verify.mismatches} mismatches`);
+  }
+  if (r.protocol.logging !== 'none') {
+    out.push(`  logging      ${r.logging.messages} deliveries logged (${bytes(r.logging.bytes)} of payload) in ${r.logging.flushes ?? 0} group commits; ranks waited ${ms(r.timing.loggingMs)} for the log`);
+  }
   out.push(`  store        ${r.store}`);
   return out.join('\n');
 }

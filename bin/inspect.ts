@@ -2,6 +2,7 @@
 import { CkptStore } from '../storage/store.js';
 import type { RunConfig } from '../runtime/options.js';
 import { bytes } from './format.js';
+import { logSizes } from '../storage/message-log.js';
 
 export async function inspectStore(dir: string) {
   const store = await CkptStore.open(dir, { readOnly: true });
@@ -21,6 +22,7 @@ export async function inspectStore(dir: string) {
         : { round: 0, ranks: Array.from({ length: config.ranks }, (_, rank) => ({ rank, checkpointStep: 0, round: 0, initial: true })) },
       checkpoints: perRank,
       storedBlockBytes: store.storedBlockBytes(),
+      logs: logSizes(store.log, config.ranks),
       failures: store.failures,
       fired: store.fired,
       report: store.report ?? null,
@@ -43,6 +45,9 @@ export function formatInspect(i: Awaited<ReturnType<typeof inspectStore>>): stri
     const items = list.map((k) => `step ${k.step} round ${k.round} ${bytes(k.bytesWritten)}${k.incremental ? ' incr' : ' full'} ${k.committed ? 'committed' : 'tentative'}`);
     out.push(`    rank ${rank}: ${items.length ? items.join('; ') : '(none: restarts from the initial state)'}`);
   });
+  if (c.logging !== 'none') {
+    out.push(`  message log  ${i.logs.map((l) => `rank ${l.rank}: ${l.determinants} deliveries, ${l.contents} messages, ${bytes(l.bytes)}`).join('; ')}`);
+  }
   out.push(`  failures     ${i.failures.length}`);
   if (i.report) out.push(`  digest       ${(i.report as { result: { digest: string } }).result.digest}`);
   return out.join('\n');

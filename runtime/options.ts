@@ -20,8 +20,6 @@ export type LoggingMode = (typeof LOGGING_MODES)[number];
 const NOT_YET: Record<string, string> = {
   'checkpoint:uncoordinated': '--checkpoint uncoordinated is not available yet (planned: issue 5)',
   'checkpoint:cic': '--checkpoint cic is not available yet (planned: issue 5)',
-  'logging:pessimistic': '--logging pessimistic is not available yet (planned: issue 4)',
-  'logging:optimistic': '--logging optimistic is not available yet (planned: issue 4)',
 };
 
 export interface RunOptions {
@@ -42,6 +40,8 @@ export interface RunOptions {
   heartbeatMs?: number | string;
   heartbeatTimeoutMs?: number | string;
   blockBytes?: number | string;
+  logBatch?: number | string;
+  logFlushMs?: number | string;
   cwd?: string;
 }
 
@@ -67,6 +67,8 @@ export interface RunConfig {
   readonly heartbeatMs: number;
   readonly heartbeatTimeoutMs: number;
   readonly blockBytes: number;
+  readonly logBatch: number;
+  readonly logFlushMs: number;
 }
 
 export const DEFAULT_SEED = 20261123;
@@ -159,7 +161,6 @@ export async function resolveRunOptions(o: RunOptions): Promise<RunConfig> {
   const seed = o.seed === undefined ? DEFAULT_SEED : parseInteger('--seed', o.seed, 0, 2 ** 32 - 1);
   if (o.incremental && checkpoint === 'none') throw usage('--incremental needs a checkpoint mode other than none');
   if (o.trace) throw usage('--trace is not available yet (planned: issue 5)');
-  if (o.verify) throw usage('--verify is not available yet (planned: issue 4)');
   for (const [k, msg] of Object.entries(NOT_YET)) {
     const [opt, val] = k.split(':');
     if ((opt === 'checkpoint' && checkpoint === val) || (opt === 'logging' && logging === val)) throw usage(msg!);
@@ -167,6 +168,9 @@ export async function resolveRunOptions(o: RunOptions): Promise<RunConfig> {
   const heartbeatMs = o.heartbeatMs === undefined ? 50 : parseInteger('--heartbeat-ms', o.heartbeatMs, 1);
   const heartbeatTimeoutMs = o.heartbeatTimeoutMs === undefined ? 3000 : parseInteger('--heartbeat-timeout', o.heartbeatTimeoutMs, 10);
   const blockBytes = o.blockBytes === undefined ? 256 * 1024 : parseInteger('--block-bytes', o.blockBytes, 64, 1 << 30);
+  const logBatch = o.logBatch === undefined ? 64 : parseInteger('--log-batch', o.logBatch, 1);
+  const logFlushMs = o.logFlushMs === undefined ? 5 : parseInteger('--log-flush-ms', o.logFlushMs, 0);
+  if ((o.logBatch !== undefined || o.logFlushMs !== undefined) && logging !== 'optimistic') throw usage('--log-batch and --log-flush-ms apply to --logging optimistic only');
   return Object.freeze({
     job: ref,
     jobName: job.name,
@@ -189,5 +193,7 @@ export async function resolveRunOptions(o: RunOptions): Promise<RunConfig> {
     heartbeatMs,
     heartbeatTimeoutMs,
     blockBytes,
+    logBatch,
+    logFlushMs,
   } satisfies RunConfig);
 }

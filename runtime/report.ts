@@ -39,10 +39,11 @@ export interface Report {
    */
   timing: { wallMs: number; startupMs: number; runMs: number; checkpointMs: number; loggingMs: number; recoveryMs: number; stepsPerSecond: number };
   checkpoints: { committed: number; aborted: number; bytesWritten: number; bytesLogical: number; writeMs: number; garbageCollected: number };
-  logging: { messages: number; bytes: number };
+  /** messages: determinants logged; bytes: logged payload bytes; flushes: group commits. */
+  logging: { messages: number; bytes: number; records?: number; flushes?: number; flushMs?: number };
   messages: { sent: number };
   failures: FailureRecord[];
-  verify: { checkedSteps: number; mismatches: number };
+  verify: { checkedSteps: number; mismatches: number; firstMismatch?: { rank: number; step: number } };
   store: string;
   sessions: number;
 }

@@ -8,6 +8,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { ErrorRecord } from './errors.js';
 import type { LocalOutput, Params } from '../jobs/api.js';
 import type { CrashSpec } from './crash-spec.js';
+import type { LogRecord } from '../storage/message-log.js';
 
 export const WIRE_VERSION = 1;
 
@@ -23,6 +24,8 @@ export interface AppMessage {
   payload: unknown;
   /** Set by the receiver: arrival order in its mailbox (not sent). */
   arrival?: number;
+  /** The sender's dependency vector (optimistic logging, Strom-Yemini 1985). */
+  dv?: number[];
 }
 
 /** Chandy-Lamport marker: everything sent on this channel before it precedes the sender's cut. */
@@ -54,8 +57,36 @@ export type ToRank =
   | { v: 1; kind: 'checkpoint-request'; epoch: number; round: number; atLeast: number }
   | { v: 1; kind: 'checkpoint-cut'; epoch: number; round: number; step: number }
   | { v: 1; kind: 'checkpoint-done'; epoch: number; round: number; committed: boolean; next: NextRound | null }
-  | { v: 1; kind: 'rollback'; epoch: number; restore: RestorePoint; peers: (MessagePort | null)[] }
+  | { v: 1; kind: 'rollback'; epoch: number; restore: RestorePoint; peers: (MessagePort | null)[]; replay?: ReplayOrder; logPort?: MessagePort }
+  /** Localized recovery (logging): stop delivering, sync the log, report where you are. */
+  | { v: 1; kind: 'freeze'; epoch: number }
+  /**
+   * Replace the channels to rolled-back ranks, forget what they sent that you did not deliver,
+   * and resend them your copies (they drop what they already have).
+   */
+  | { v: 1; kind: 'rewire'; epoch: number; peers: (MessagePort | null)[]; rolledBack: Regenerated }
+  /** Recovery is over: deliver again. */
+  | { v: 1; kind: 'thaw'; epoch: number; next: NextRound | null }
   | { v: 1; kind: 'stop' };
+
+/** Replay logged deliveries up to `to` after restoring (message logging). */
+export interface ReplayOrder {
+  to: number;
+  /** Every rank being rolled back in this recovery, and what it re-sends (see Regenerated). */
+  rolledBack: Regenerated;
+}
+
+/**
+ * For each rank rolled back in a recovery, its send counters at the checkpoint it restores:
+ * it will send again every message to `dst` with seq above sendSeq[dst], so a receiver drops
+ * what it holds above that, and keeps what is below (never sent again).
+ */
+export type Regenerated = { rank: number; sendSeq: number[] }[];
+
+// ---------------------------------------------------------------- rank <-> logger (log port)
+
+export type ToLogger = LogRecord | { k: 'sync'; id: number };
+export type FromLogger = { k: 'durable'; upTo: number } | { k: 'synced'; id: number };
 
 // ---------------------------------------------------------------- rank -> coordinator
 
@@ -79,7 +110,13 @@ export type FromRank =
   | { v: 1; kind: 'checkpoint-ready'; rank: number; epoch: number; round: number; boundary: number }
   | CheckpointAck
   | { v: 1; kind: 'step-begin'; rank: number; step: number }
-  | { v: 1; kind: 'finished'; rank: number; epoch: number; step: number; output: LocalOutput }
+  /** --verify: CRC of the rank's state after `step` steps; `replayed`: determined by the log alone. */
+  | { v: 1; kind: 'digest'; rank: number; epoch: number; step: number; crc: number; replayed: boolean }
+  | { v: 1; kind: 'frozen'; rank: number; epoch: number; delivered: number; dv: number[] | null; step: number }
+  | { v: 1; kind: 'rewired'; rank: number; epoch: number }
+  /** Replay done; `known[src]`: highest seq from src this rank has (delivered or queued). */
+  | { v: 1; kind: 'replayed'; rank: number; epoch: number; known: number[]; step: number; replayed: number }
+  | { v: 1; kind: 'finished'; rank: number; epoch: number; step: number; output: LocalOutput; logWaitMs: number }
   | { v: 1; kind: 'error'; rank: number; error: ErrorRecord };
 
 // ---------------------------------------------------------------- task handed to a rank thread
@@ -107,12 +144,19 @@ export interface RankTask {
   storePath: string | null;
   incremental: boolean;
   blockBytes: number;
+  logging: 'none' | 'pessimistic' | 'optimistic';
+  logPort: MessagePort | null;
+  /** Optimistic logging: records buffered in the rank before shipping (see LogClient). */
+  logBatch: number;
+  logFlushMs: number;
   restore: RestorePoint;
+  replay: ReplayOrder | null;
   /** Crash specs aimed at this rank that have not fired yet (index = position in the run's list). */
   crashes: { index: number; spec: CrashSpec }[];
   /** Steps at which the coordinator wants to hear that this rank began them (coordinator crash specs). */
   notifySteps: number[];
   heartbeatMs: number;
+  verify: boolean;
 }
 
 // ---------------------------------------------------------------- shared status block

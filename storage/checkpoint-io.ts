@@ -23,6 +23,8 @@ export interface CheckpointInput {
   state: JobState;
   mailbox: AppMessage[];
   counters: ChannelCounters;
+  /** Dependency vector at the cut (optimistic logging). */
+  dv: number[] | null;
 }
 
 export interface WriteResult {
@@ -106,6 +108,7 @@ export class CheckpointIO {
       values: { ...input.state.values },
       mailbox: input.mailbox.map(({ arrival: _a, ...m }) => m),
       counters: input.counters,
+      dv: input.dv ?? undefined,
       bytesWritten,
       bytesLogical,
       writtenAt: Date.now(),

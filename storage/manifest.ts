@@ -31,6 +31,7 @@ export interface Manifest {
   /** Channel state: messages received but not consumed at the cut, in arrival order. */
   mailbox: AppMessage[];
   counters: ChannelCounters;
+  dv?: number[];
   bytesWritten: number;
   bytesLogical: number;
   writtenAt: number;

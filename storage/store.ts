@@ -14,6 +14,7 @@ import { CkptError } from '../runtime/errors.js';
 import { checkDataFile, dirState, openEnv } from './env.js';
 import { DB_META, STORE_MAGIC, STORE_VERSION, type BlockKey, type ManifestKey } from './layout.js';
 import { CodecDB, openDatabases } from './databases.js';
+import { collectLog } from './message-log.js';
 import type { CommittedLine, Manifest } from './manifest.js';
 
 export interface StoreFormat {
@@ -211,6 +212,7 @@ export class CkptStore {
       this.meta.put('line', line);
       for (const { rank, round } of line.ranks) {
         const keep = this.ckpt.get<Manifest>([rank, round]);
+        if (keep) collectLog(this.log, keep);
         const referenced = new Set<string>();
         if (keep) for (const [name, am] of Object.entries(keep.arrays)) am.blocks.forEach((b, i) => referenced.add(`${name}\0${i}\0${b.round}`));
         for (const key of this.ckpt.keys<ManifestKey>({ start: [rank], end: [rank + 1] })) {

@@ -38,7 +38,7 @@ describe('ckpt run: bad input exits 2 with one clear line', () => {
     oneLineError(cli(['run', '--job', 'heat', '--checkpoint', 'none', '--incremental']), 2, /--incremental/);
   });
   it('says clearly that a mode of a later release is not available instead of ignoring it', () => {
-    oneLineError(cli(['run', '--job', 'heat', '--logging', 'pessimistic']), 2, /not available yet/);
+    oneLineError(cli(['run', '--job', 'heat', '--checkpoint', 'uncoordinated']), 2, /not available yet/);
     oneLineError(cli(['run', '--job', 'heat', '--checkpoint', 'bogus']), 2, /none, coordinated, uncoordinated, cic/);
   });
   it('creates no store when the input is bad', () => {

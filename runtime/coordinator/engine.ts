@@ -29,7 +29,15 @@ import {
 } from '../wire.js';
 import { CoordinatedCheckpoints, NoCheckpoints, type CheckpointProtocol, type ProtocolHost, type RoundStats } from './checkpoint-protocol.js';
 import { createMesh } from './mesh.js';
+import { MessageLogger } from './message-logger.js';
+import { LocalizedRecovery } from './localized-recovery.js';
+import { truncateLog } from '../../storage/message-log.js';
+import { MessageChannel } from 'node:worker_threads';
+import type { ReplayOrder } from '../wire.js';
 import { RankPool, type RankHandle } from './rank-pool.js';
+
+/** CKPT_DEBUG=1 traces coordinator events on stderr. */
+const DEBUG = Boolean(process.env.CKPT_DEBUG);
 
 export interface Progress {
   step: number;
@@ -59,7 +67,7 @@ export class RunEngine {
   private readonly protocol: CheckpointProtocol;
   private readonly outcome = deferred<Report>();
   private readonly fired: Set<number>;
-  private readonly finished = new Map<number, { step: number; output: LocalOutput }>();
+  private readonly finished = new Map<number, { step: number; output: LocalOutput; logWaitMs: number }>();
   private readonly beats: { count: number; at: number }[] = [];
   private job!: Job<any>;
   private epoch = 0;
@@ -67,6 +75,10 @@ export class RunEngine {
   private waitingReady = new Set<number>();
   private pendingFailures: { failure: FailureRecord; startedAt: number }[] = [];
   private timers: NodeJS.Timeout[] = [];
+  private readonly logger: MessageLogger | null;
+  private localized: LocalizedRecovery | null = null;
+  /** --verify: first digest seen per rank and step. */
+  private readonly digests: Map<number, number>[] = [];
   private ending = false;
   private readonly t0 = performance.now();
   private startedAt: number | null = null;
@@ -98,11 +110,13 @@ export class RunEngine {
       committed: (s) => this.onCommitted(s),
     };
     this.protocol = config.checkpoint === 'coordinated' ? new CoordinatedCheckpoints(host, config.interval) : new NoCheckpoints();
+    this.logger = config.logging === 'none' ? null : new MessageLogger(store, config.ranks);
   }
 
   async run(): Promise<Report> {
     this.job = await loadJob(this.config.job);
     const line = this.store.line;
+    if (this.logger) await this.truncateLogs(line);
     const mesh = createMesh(this.config.ranks);
     for (let r = 0; r < this.config.ranks; r++) {
       this.waitingReady.add(r);
@@ -118,6 +132,8 @@ export class RunEngine {
       for (const h of this.handles) if (h.state === 'alive') h.state = 'stopping';
       for (const h of this.handles) this.pool.send(h, { v: 1, kind: 'stop' });
       await this.pool.destroy(this.handles).catch(() => {});
+      await this.logger?.drain().catch(() => {});
+      this.logger?.close();
     }
   }
 
@@ -137,7 +153,10 @@ export class RunEngine {
   // ------------------------------------------------------------------ plumbing
 
   private enqueue(fn: () => void | Promise<void>): void {
-    this.queue = this.queue.then(fn).catch((e) => this.fail(e));
+    this.queue = this.queue.then(fn).catch((e) => {
+      if (DEBUG) process.stderr.write(`[coord] handler failed: ${(e as Error)?.stack ?? e}\n`);
+      this.fail(e);
+    });
   }
 
   private fail(e: unknown): void {
@@ -146,6 +165,7 @@ export class RunEngine {
   }
 
   private send(rank: number, m: ToRank, transfer: MessagePort[] = []): void {
+    if (DEBUG) process.stderr.write(`[coord] to ${rank}: ${m.kind} ${'epoch' in m ? m.epoch : ''} ${JSON.stringify({ ...m, peers: undefined, logPort: undefined }).slice(0, 160)}\n`);
     this.pool.send(this.handles[rank]!, m, transfer);
   }
 
@@ -154,8 +174,28 @@ export class RunEngine {
     return e ? { kind: 'checkpoint', round: e.round, step: e.step } : { kind: 'initial' };
   }
 
-  private spawn(rank: number, restore: RestorePoint, peers: (MessagePort | null)[]): RankHandle {
+  /** Deliveries covered by the checkpoint a rank restores (0 for the initial state). */
+  private deliveredAt(restore: RestorePoint, rank: number): number {
+    return restore.kind === 'checkpoint' ? (this.store.manifest(rank, restore.round)?.counters.delivered ?? 0) : 0;
+  }
+
+  /** A fresh log port for `rank`, attached to the logger (records in flight on the old one die). */
+  private logPortFor(rank: number, delivered: number): MessagePort | null {
+    if (!this.logger) return null;
+    const { port1, port2 } = new MessageChannel();
+    this.logger.attach(rank, port1, delivered);
+    return port2;
+  }
+
+  private async truncateLogs(line: CommittedLine | null): Promise<void> {
+    await this.store.env.transaction(() => {
+      for (let r = 0; r < this.config.ranks; r++) truncateLog(this.store.log, r, this.deliveredAt(this.restorePoint(line, r), r));
+    });
+  }
+
+  private spawn(rank: number, restore: RestorePoint, peers: (MessagePort | null)[], replay: ReplayOrder | null = null): RankHandle {
     const c = this.config;
+    const logPort = this.logPortFor(rank, replay ? replay.to : this.deliveredAt(restore, rank));
     const crashes = c.crashes
       .map((spec, index) => ({ spec, index }))
       .filter((x) => x.spec.target === rank && !this.fired.has(x.index) && x.spec.kind !== 'checkpoint-committed');
@@ -177,35 +217,71 @@ export class RunEngine {
       storePath: c.store,
       incremental: c.incremental,
       blockBytes: c.blockBytes,
+      logging: c.logging,
+      logPort,
+      logBatch: c.logBatch,
+      logFlushMs: c.logFlushMs,
+      replay,
       restore,
       crashes,
       notifySteps,
       heartbeatMs: c.heartbeatMs,
+      verify: c.verify,
     });
   }
 
   // ------------------------------------------------------------------ rank messages
 
   private async onMessage(h: RankHandle, m: FromRank): Promise<void> {
+    if (DEBUG) process.stderr.write(`[coord] from ${h.rank}: ${m.kind} ${JSON.stringify({ ...m, output: undefined }).slice(0, 160)}\n`);
     if (this.ending || h !== this.handles[h.rank] || h.state !== 'alive') return;
     switch (m.kind) {
       case 'error':
         this.fail(fromErrorRecord(m.error));
         return;
       case 'ready':
-        if (m.epoch !== this.epoch) return;
+        if (m.epoch !== this.epoch || this.localized) return; // a localized recovery waits for 'replayed'
         this.waitingReady.delete(m.rank);
         if (this.waitingReady.size === 0) this.recovered();
         return;
       case 'checkpoint-ready':
       case 'checkpoint-ack':
-        if (m.epoch === this.epoch && this.pendingFailures.length === 0) await this.protocol.onMessage(m);
+        if (m.epoch === this.epoch && this.pendingFailures.length === 0 && !this.localized) await this.protocol.onMessage(m);
+        return;
+      case 'digest':
+        this.checkDigest(m);
+        return;
+      case 'frozen':
+      case 'rewired':
+      case 'replayed':
+        await this.localized?.onMessage(m);
         return;
       case 'finished':
         if (m.epoch !== this.epoch) return;
-        this.finished.set(m.rank, { step: m.step, output: m.output });
+        this.finished.set(m.rank, { step: m.step, output: m.output, logWaitMs: m.logWaitMs });
         if (this.finished.size === this.config.ranks) this.complete();
         return;
+    }
+  }
+
+  /**
+   * A step executed again must reproduce the state it had the first time when it was
+   * determined by replayed log alone, or always for a deterministic job. (A nondeterministic
+   * job re-executed without its log may legitimately differ: that is not checked.)
+   */
+  private checkDigest(m: Extract<FromRank, { kind: 'digest' }>): void {
+    if (m.epoch !== this.epoch && !m.replayed) return;
+    const seen = (this.digests[m.rank] ??= new Map());
+    const first = seen.get(m.step);
+    if (first === undefined) {
+      seen.set(m.step, m.crc);
+      return;
+    }
+    if (!m.replayed && !this.config.deterministic) return;
+    this.report.verify.checkedSteps++;
+    if (first !== m.crc) {
+      this.report.verify.mismatches++;
+      this.report.verify.firstMismatch ??= { rank: m.rank, step: m.step };
     }
   }
 
@@ -245,7 +321,10 @@ export class RunEngine {
     this.report.timing.checkpointMs += s.blockedMs;
   }
 
-  /** Fault kind `checkpoint-committed`: kill a rank after the commit is durable, before DONE. */
+  /**
+   * Fault kind `checkpoint-committed`: kill a rank after the commit is durable, before DONE.
+   * The other ranks do get DONE (the round did commit); the failure is handled right after.
+   */
   private afterCommit(line: CommittedLine): boolean {
     const step = Math.max(...line.ranks.map((r) => r.step));
     const index = this.config.crashes.findIndex((s, i) => s.kind === 'checkpoint-committed' && s.step <= step && !this.fired.has(i));
@@ -255,9 +334,9 @@ export class RunEngine {
     void this.store.markFired(index);
     Atomics.store(this.status, rank * STATUS_SLOTS + SLOT_FIRING, index + 1);
     this.times[rank * TIME_SLOTS + TIME_FAILED_AT] = wallNow();
-    this.pool.kill(this.handles[rank]!);
-    this.failure(rank, 'exit');
-    return false;
+    this.pool.kill(this.handles[rank]!); // DONE to a dead handle is not sent
+    this.enqueue(() => this.failure(rank, 'exit'));
+    return true;
   }
 
   // ------------------------------------------------------------------ failures
@@ -310,8 +389,9 @@ export class RunEngine {
   }
 
   /**
-   * Roll every rank back to the committed line: survivors restore in place, the dead rank is
-   * respawned; all get a fresh mesh and a new epoch.
+   * A rank is gone. Without message logging every rank rolls back to the committed line; with
+   * logging only the ranks that must (LocalizedRecovery). A failure in the middle of a
+   * localized recovery falls back to the global rollback, which is always correct.
    */
   private failure(rank: number, detectedBy: 'exit' | 'heartbeat', reason?: string): void {
     const detectedAt = wallNow();
@@ -323,9 +403,82 @@ export class RunEngine {
     this.times[rank * TIME_SLOTS + TIME_FAILED_AT] = 0;
     const completed = Array.from({ length: this.config.ranks }, (_, r) => Atomics.load(this.status, r * STATUS_SLOTS + SLOT_STEP));
     this.protocol.abort();
-    this.finished.clear();
     this.epoch++;
+    const failure: FailureRecord = {
+      target: rank,
+      // Where the rank actually died: STEP for crash/hang, the cut for checkpoint-phase kinds.
+      step: completed[rank]!,
+      kind: spec ? spec.kind : detectedBy === 'heartbeat' ? 'hang' : 'crash',
+      spec: specIndex,
+      cause: spec ? 'injected' : reason === 'mtbf' ? 'mtbf' : 'unexpected',
+      detectedAfterMs: failedAt > 0 ? Math.max(0, detectedAt - failedAt) : null,
+      detectedBy,
+      recoveryLine: [],
+      rolledBack: [],
+      reexecutedSteps: 0,
+      replayedMessages: 0,
+      recoveryMs: 0,
+    };
+    this.report.failures.push(failure);
+    const inLocalized = this.localized !== null;
+    this.localized = null;
+    if (this.logger && !inLocalized && this.pendingFailures.length === 0) {
+      this.waitingReady = new Set();
+      for (const r of [...this.finished.keys()]) if (r === rank) this.finished.delete(r);
+      this.localized = new LocalizedRecovery(this.recoveryHost(), [rank], failure, completed);
+      this.localized.begin();
+      return;
+    }
+    this.globalRollback(failure, completed);
+  }
+
+  private recoveryHost() {
+    return {
+      size: this.config.ranks,
+      optimistic: this.config.logging === 'optimistic',
+      store: this.store,
+      logger: this.logger!,
+      epoch: () => this.epoch,
+      isDead: (r: number) => this.handles[r]!.state === 'dead',
+      send: (r: number, m: ToRank, transfer: MessagePort[] = []) => this.send(r, m, transfer),
+      restorePoint: (r: number) => this.restorePoint(this.store.line, r),
+      respawn: (r: number, restore: RestorePoint, peers: (MessagePort | null)[], replay: ReplayOrder) => this.respawnWhenGone(r, restore, peers, replay),
+      nextRound: () => {
+        const line = this.store.line;
+        return this.protocol.start(line ? Math.max(...line.ranks.map((x) => x.step)) : 0, (line?.round ?? 0) + 1);
+      },
+      done: (f: FailureRecord) => {
+        this.localized = null;
+        this.report.timing.recoveryMs += f.recoveryMs;
+        for (const r of f.rolledBack) this.finished.delete(r);
+        void this.store.saveFailures(this.report.failures);
+      },
+    };
+  }
+
+  /** Respawn once the old thread is really gone (it may be finishing an LMDB call, SLOT_NATIVE). */
+  private respawnWhenGone(r: number, restore: RestorePoint, peers: (MessagePort | null)[], replay: ReplayOrder | null): void {
+    const epoch = this.epoch;
+    const h = this.handles[r]!;
+    void h.done.then(() =>
+      this.enqueue(() => {
+        if (this.epoch !== epoch || this.ending) {
+          for (const p of peers) p?.close();
+          return;
+        }
+        this.handles[r] = this.spawn(r, restore, peers, replay);
+      }),
+    );
+  }
+
+  /** Roll every rank back to the committed line: fresh mesh, fresh log ports, new epoch. */
+  private globalRollback(failure: FailureRecord, completed: number[]): void {
+    this.finished.clear();
     const line = this.store.line;
+    if (this.logger) {
+      // Everything logged after the line belongs to the abandoned world.
+      void this.truncateLogs(line);
+    }
     const mesh = createMesh(this.config.ranks);
     const lineSteps: number[] = [];
     this.waitingReady = new Set();
@@ -336,40 +489,17 @@ export class RunEngine {
       this.waitingReady.add(r);
       const h = this.handles[r]!;
       if (h.state === 'dead') {
-        // Respawn once the old thread is really gone: it may still be finishing an LMDB call
-        // (see SLOT_NATIVE), and the new thread reuses its status slots.
-        const epoch = this.epoch;
-        const peers = mesh[r]!;
-        void h.done.then(() =>
-          this.enqueue(() => {
-            if (this.epoch !== epoch || this.ending) {
-              for (const p of peers) p?.close();
-              return;
-            }
-            this.handles[r] = this.spawn(r, restore, peers);
-          }),
-        );
+        this.respawnWhenGone(r, restore, mesh[r]!, null);
       } else {
         const peers = mesh[r]!;
-        this.send(r, { v: 1, kind: 'rollback', epoch: this.epoch, restore, peers }, peers.filter((p): p is MessagePort => p !== null));
+        const logPort = this.logPortFor(r, this.deliveredAt(restore, r)) ?? undefined;
+        const transfer = [...peers.filter((p): p is MessagePort => p !== null), ...(logPort ? [logPort] : [])];
+        this.send(r, { v: 1, kind: 'rollback', epoch: this.epoch, restore, peers, logPort }, transfer);
       }
     }
-    const failure: FailureRecord = {
-      target: rank,
-      // Where the rank actually died: STEP for crash/hang, the cut for checkpoint-phase kinds.
-      step: completed[rank]!,
-      kind: spec ? spec.kind : detectedBy === 'heartbeat' ? 'hang' : 'crash',
-      cause: spec ? 'injected' : reason === 'mtbf' ? 'mtbf' : 'unexpected',
-      spec: specIndex,
-      detectedAfterMs: failedAt > 0 ? Math.max(0, detectedAt - failedAt) : null,
-      detectedBy,
-      recoveryLine: lineSteps.map((s, r) => ({ rank: r, checkpointStep: s, resumeStep: s })),
-      rolledBack: lineSteps.map((_, r) => r),
-      reexecutedSteps: completed.reduce((sum, c, r) => sum + Math.max(0, c - lineSteps[r]!), 0),
-      replayedMessages: 0,
-      recoveryMs: 0,
-    };
-    this.report.failures.push(failure);
+    failure.recoveryLine = lineSteps.map((s, r) => ({ rank: r, checkpointStep: s, resumeStep: s }));
+    failure.rolledBack = lineSteps.map((_, r) => r);
+    failure.reexecutedSteps = completed.reduce((sum, c, r) => sum + Math.max(0, c - lineSteps[r]!), 0);
     this.pendingFailures.push({ failure, startedAt: performance.now() });
   }
 
@@ -397,6 +527,10 @@ export class RunEngine {
     r.timing.runMs = now - (this.startedAt ?? this.t0);
     r.timing.stepsPerSecond = steps / (r.timing.runMs / 1000);
     r.checkpoints.aborted = this.protocol.aborted;
+    if (this.logger) {
+      r.logging = { messages: this.logger.stats.messages, bytes: this.logger.stats.bytes, records: this.logger.stats.records, flushes: this.logger.stats.flushes, flushMs: this.logger.stats.flushMs } as Report['logging'];
+      r.timing.loggingMs = [...this.finished.values()].reduce((a, f) => a + f.logWaitMs, 0);
+    }
     this.outcome.resolve(r);
   }
 }

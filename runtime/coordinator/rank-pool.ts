@@ -70,7 +70,7 @@ export class RankPool {
     const peers = task.peers.filter((p): p is MessagePort => p !== null);
     const full: RankTask = { ...task, control: port2 };
     this.pool
-      .run(full, { transferList: [port2, ...peers] as never, signal: abort.signal })
+      .run(full, { transferList: [port2, ...peers, ...(task.logPort ? [task.logPort] : [])] as never, signal: abort.signal })
       .then(
         () => exit('task ended'),
         (e: Error) => exit(e?.message ?? String(e)),

@@ -1,13 +1,22 @@
 /**
  * The rank side of message passing over a mesh of MessagePorts (one per peer). Envelopes carry
  * (src, dst, per-channel seq, tag); seq counters are part of the rank's saved state so that a
- * restored rank numbers its messages exactly as it did the first time.
+ * restored rank numbers its messages exactly as it did the first time, which is what lets
+ * receivers drop the duplicates a re-executing sender produces.
+ *
+ * Delivery (a message handed to the job) is where message logging hooks in: the determinant is
+ * logged (and, pessimistically, waited for), the dependency vector merged, and during a replay
+ * the next logged delivery is served instead of whatever arrived.
  */
 import type { MessagePort } from 'node:worker_threads';
 import { ANY, type Comm, type Message, type Payload, type ReduceOp, type SendOptions } from './comm-api.js';
 import { Mailbox } from './mailbox.js';
-import type { AppMessage, MarkerMessage, MeshMessage } from '../wire.js';
+import type { AppMessage, MarkerMessage, MeshMessage, Regenerated } from '../wire.js';
 import { CkptError } from '../errors.js';
+import type { LogClient } from './log-client.js';
+import { SentCopies } from './sent-copies.js';
+import { ReplayOver, type ReplaySource } from './replay.js';
+import { deferred, type Deferred } from './deferred.js';
 
 // Internal tags for collectives (user tags are >= 0; ANY is -1). Collectives are entered in the
 // same order on every rank and channels are FIFO, so one tag per kind is enough (as in MPI).
@@ -16,7 +25,9 @@ const TAG_REDUCE = -3;
 
 export interface ChannelCounters {
   sendSeq: number[];
+  /** Per source: seq of the last message delivered to the job. */
   recvSeq: number[];
+  /** Messages delivered so far: the rank's state interval. */
   delivered: number;
 }
 
@@ -26,21 +37,32 @@ export class RankComm implements Comm {
   readonly mailbox: Mailbox;
   private ports: (MessagePort | null)[] = [];
   private counters: ChannelCounters;
+  /** Per source: highest seq accepted off the wire; anything at or below is a duplicate. */
+  private known: number[];
+  /** Dependency vector (optimistic logging only). */
+  dv: number[] | null = null;
+  log: LogClient | null = null;
+  copies: SentCopies | null = null;
+  private replay: { source: ReplaySource; to: number; held: MeshMessage[]; done: () => void } | null = null;
+  private frozen: Deferred<void> | null = null;
   /** Called for every marker that arrives (checkpoint protocol). */
   onMarker: (m: MarkerMessage) => void = () => {};
   /** Bumped on every send and receive: the rank is alive and talking. */
   onActivity: () => void = () => {};
   messagesSent = 0;
   bytesSent = 0;
+  /** Deliveries not served from the log since the last restore (0: everything so far was replayed). */
+  liveDeliveries = 0;
 
   constructor(rank: number, size: number) {
     this.rank = rank;
     this.size = size;
     this.mailbox = new Mailbox(size);
     this.counters = { sendSeq: new Array(size).fill(0), recvSeq: new Array(size).fill(0), delivered: 0 };
+    this.known = new Array(size).fill(0);
   }
 
-  /** Install ports to peers; messages of ports replaced earlier are ignored from now on. */
+  /** Install ports to peers (null entries keep the current port). */
   attach(peers: (MessagePort | null)[]): void {
     for (let p = 0; p < this.size; p++) {
       const port = peers[p];
@@ -49,11 +71,19 @@ export class RankComm implements Comm {
       if (old && old !== port) old.close();
       this.ports[p] = port;
       port.on('message', (m: MeshMessage) => {
-        if (this.ports[p] !== port) return; // a port replaced by a rollback: stale world
+        if (this.ports[p] !== port) return; // a replaced channel: a world that was abandoned
         if (m.k === 'mk') this.onMarker(m);
-        else this.mailbox.arrive(m);
+        else if (this.replay) this.replay.held.push(m);
+        else this.accept(m);
       });
     }
+  }
+
+  private accept(m: AppMessage): void {
+    if (m.seq <= this.known[m.src]!) return; // a duplicate from a re-executing sender
+    this.known[m.src] = m.seq;
+    this.mailbox.arrive(m);
+    this.log?.arrived(m);
   }
 
   closeAll(): void {
@@ -65,9 +95,86 @@ export class RankComm implements Comm {
     return { sendSeq: [...this.counters.sendSeq], recvSeq: [...this.counters.recvSeq], delivered: this.counters.delivered };
   }
 
-  setCounters(c: ChannelCounters): void {
+  /** Restore counters and channel state (a restart): what is known is what was delivered or queued. */
+  restoreChannels(c: ChannelCounters, mailbox: AppMessage[], reason: unknown): void {
     this.counters = { sendSeq: [...c.sendSeq], recvSeq: [...c.recvSeq], delivered: c.delivered };
+    this.mailbox.reset(mailbox, reason);
+    this.known = [...c.recvSeq];
+    for (const m of mailbox) this.known[m.src] = Math.max(this.known[m.src]!, m.seq);
+    this.copies?.clear();
+    this.replay = null;
+    this.liveDeliveries = 0;
   }
+
+  /** Highest seq this rank has from each source, delivered or queued. */
+  knownSeqs(): number[] {
+    return [...this.known];
+  }
+
+  // ------------------------------------------------------------------ localized recovery
+
+  freeze(): void {
+    this.frozen ??= deferred<void>();
+  }
+
+  /**
+   * A rollback: fail every wait a step may be blocked in (mailbox, freeze, replay) with
+   * `reason`, so the step unwinds.
+   */
+  abort(reason: unknown): void {
+    this.mailbox.poison(reason);
+    const f = this.frozen;
+    this.frozen = null;
+    f?.reject(reason);
+    f?.promise.catch(() => {});
+    this.replay?.source.abort(reason);
+    this.replay = null;
+  }
+
+  thaw(): void {
+    const f = this.frozen;
+    this.frozen = null;
+    f?.resolve();
+  }
+
+  /**
+   * Ranks in `rolledBack` go back to a checkpoint and send again everything above their send
+   * counters there: what this rank holds from them above that is void (the new one may
+   * differ); what is below is kept (it will never be sent again).
+   */
+  forget(rolledBack: Regenerated): void {
+    for (const { rank: j, sendSeq } of rolledBack) {
+      if (j === this.rank) continue;
+      const limit = sendSeq[this.rank]!;
+      const kept = this.mailbox.dropAbove(j, limit);
+      this.known[j] = Math.max(this.counters.recvSeq[j]!, kept);
+    }
+  }
+
+  /** Serve deliveries from the log until `to` are delivered; then call `done`. */
+  startReplay(source: ReplaySource, to: number, rolledBack: Regenerated, done: () => void): void {
+    const finish = () => {
+      const r = this.replay!;
+      this.replay = null;
+      const limits = new Map(rolledBack.map((g) => [g.rank, g.sendSeq[this.rank]!]));
+      const leftover = r.source.finish(limits, this.counters.recvSeq);
+      this.mailbox.reset(leftover, new Error('replay over'));
+      this.known = [...this.counters.recvSeq];
+      for (const m of leftover) this.known[m.src] = Math.max(this.known[m.src]!, m.seq);
+      for (const m of r.held) (m.k === 'mk' ? this.onMarker(m) : this.accept(m));
+      done();
+    };
+    this.replay = { source, to, held: [], done: finish };
+    if (this.counters.delivered >= to) finish();
+  }
+
+  resend(to: number, after: number): number {
+    const list = this.copies?.after(to, after) ?? [];
+    for (const m of list) this.ports[to]!.postMessage(m);
+    return list.length;
+  }
+
+  // ------------------------------------------------------------------ sending
 
   sendMarker(round: number): void {
     const m: MarkerMessage = { k: 'mk', src: this.rank, round };
@@ -95,10 +202,14 @@ export class RankComm implements Comm {
       this.bytesSent += view.byteLength;
     }
     const m: AppMessage = { k: 'm', src: this.rank, dst: dest, seq, tag, payload: body };
+    if (this.dv) m.dv = [...this.dv];
+    this.copies?.keep(m); // before a transfer detaches the payload
     this.ports[dest]!.postMessage(m, transfer);
     this.messagesSent++;
     this.onActivity();
   }
+
+  // ------------------------------------------------------------------ receiving
 
   async recv<T = Payload>(source: number, tag: number): Promise<Message<T>> {
     if (source !== ANY && (!Number.isInteger(source) || source < 0 || source >= this.size || source === this.rank)) {
@@ -109,9 +220,40 @@ export class RankComm implements Comm {
   }
 
   private async receive(source: number, tag: number): Promise<AppMessage> {
-    const m = await this.mailbox.receive(source, tag);
+    let m: AppMessage;
+    let replayed = false;
+    for (;;) {
+      if (this.replay) {
+        try {
+          m = await this.replay.source.take(source, tag);
+          replayed = true;
+          break;
+        } catch (e) {
+          if (!(e instanceof ReplayOver)) throw e;
+          continue; // the replay ended while this receive waited: receive live
+        }
+      }
+      if (this.frozen) {
+        await this.frozen.promise;
+        continue;
+      }
+      m = await this.mailbox.receive(source, tag);
+      if (this.frozen) {
+        // Frozen while waiting (a recovery began): the message is not delivered yet.
+        this.mailbox.putBack(m);
+        continue;
+      }
+      break;
+    }
+    const index = ++this.counters.delivered;
     this.counters.recvSeq[m.src] = m.seq;
-    this.counters.delivered++;
+    if (this.dv) {
+      if (m.dv) for (let j = 0; j < this.size; j++) this.dv[j] = Math.max(this.dv[j]!, m.dv[j] ?? 0);
+      this.dv[this.rank] = index;
+    }
+    if (!replayed) this.liveDeliveries++;
+    if (!replayed && this.log) await this.log.delivered(index, m, this.dv ? [...this.dv] : undefined);
+    if (replayed && this.replay && index >= this.replay.to) this.replay.done();
     this.onActivity();
     return m;
   }

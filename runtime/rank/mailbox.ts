@@ -77,6 +77,20 @@ export class Mailbox {
     return new Promise((resolve, reject) => this.posted.push({ source, tag, resolve, reject }));
   }
 
+  /** Undo a take: the message goes back where it was in its channel (by arrival order). */
+  putBack(m: AppMessage): void {
+    const q = this.queues[m.src]!;
+    let i = 0;
+    while (i < q.length && q[i]!.arrival! < m.arrival!) i++;
+    q.splice(i, 0, m);
+  }
+
+  /** Drop queued messages from `src` with seq above `limit`; returns the highest seq kept (0: none). */
+  dropAbove(src: number, limit: number): number {
+    this.queues[src] = this.queues[src]!.filter((m) => m.seq <= limit);
+    return this.queues[src]!.reduce((mx, m) => Math.max(mx, m.seq), 0);
+  }
+
   /** Every unconsumed message, in arrival order (channel state for a checkpoint). */
   pending(): AppMessage[] {
     return this.queues.flat().sort((a, b) => a.arrival! - b.arrival!);

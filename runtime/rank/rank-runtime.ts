@@ -18,11 +18,16 @@ import type { RootDatabase } from 'lmdb';
 import { loadJob } from '../../jobs/registry.js';
 import type { Job, JobState, StepContext } from '../../jobs/api.js';
 import { CheckpointIO } from '../../storage/checkpoint-io.js';
+import { crc32 } from 'node:zlib';
 import { openEnv } from '../../storage/env.js';
 import { openDatabases } from '../../storage/databases.js';
 import { CkptError, toErrorRecord } from '../errors.js';
-import { NATIVE_FREE, NATIVE_IN, SLOT_HEARTBEAT, SLOT_NATIVE, SLOT_STEP, STATUS_SLOTS, wallNow, type FromRank, type RankTask, type RestorePoint, type ToRank } from '../wire.js';
+import { NATIVE_FREE, NATIVE_IN, SLOT_HEARTBEAT, SLOT_NATIVE, SLOT_STEP, STATUS_SLOTS, wallNow, type FromRank, type RankTask, type ReplayOrder, type RestorePoint, type ToRank } from '../wire.js';
 import { RankComm } from './comm.js';
+import { LogClient } from './log-client.js';
+import { SentCopies } from './sent-copies.js';
+import { ReplaySource } from './replay.js';
+import { contents, determinants } from '../../storage/message-log.js';
 import { deferred, type Deferred } from './deferred.js';
 import { inflict } from './faults.js';
 
@@ -58,6 +63,9 @@ export class RankRuntime {
   private round: Round | null = null;
   private markers = new Map<number, Set<number>>();
   private markersDone: Deferred<void> | null = null;
+  private lastRollbackEpoch = -1;
+  /** The last restore replayed logged deliveries (for --verify). */
+  private restoredWithReplay = false;
   /** A rollback ordered but not yet carried out. */
   private pendingRollback: RollbackSignal | null = null;
   /** Rejecters of the waits a rollback must interrupt (see guard). */
@@ -74,6 +82,7 @@ export class RankRuntime {
   constructor(task: RankTask) {
     this.task = task;
     this.epoch = task.epoch;
+    this.lastRollbackEpoch = task.epoch;
     this.comm = new RankComm(task.rank, task.size);
     this.control = task.control;
     this.status = new Int32Array(task.status);
@@ -94,9 +103,10 @@ export class RankRuntime {
         this.env = await this.native(() => openEnv(t.storePath!));
         this.io = new CheckpointIO(this.env, t.blockBytes, t.incremental);
       }
+      if (t.logging !== 'none') this.comm.copies = new SentCopies(t.size);
       const t0 = performance.now();
-      await this.native(() => this.restore(t.restore, t.peers));
       this.control.on('message', (m: ToRank) => this.onControl(m));
+      await this.native(() => this.restore(t.restore, t.peers, t.replay));
       this.post({ v: 1, kind: 'ready', rank: t.rank, epoch: this.epoch, step: this.step, restoreMs: performance.now() - t0 });
       for (;;) {
         try {
@@ -142,10 +152,11 @@ export class RankRuntime {
       if (this.pendingRollback) throw this.pendingRollback;
       this.step++;
       Atomics.store(this.status, t.rank * STATUS_SLOTS + SLOT_STEP, this.step);
+      if (t.verify) this.postDigest();
       if (outcome && outcome.done) break;
     }
     const output = this.job.output({ rank: t.rank, size: t.size, seed: t.seed }, this.state, t.params);
-    this.post({ v: 1, kind: 'finished', rank: t.rank, epoch: this.epoch, step: this.step, output });
+    this.post({ v: 1, kind: 'finished', rank: t.rank, epoch: this.epoch, step: this.step, output, logWaitMs: this.comm.log?.waitMs ?? 0 });
   }
 
   private context(): StepContext {
@@ -170,6 +181,18 @@ export class RankRuntime {
   private async injectFaults(): Promise<void> {
     const hit = this.crashes.find((c) => c.spec.step === this.step && (c.spec.kind === 'crash' || c.spec.kind === 'hang'));
     if (hit) await inflict(this.faultTarget(), hit.index, hit.spec.kind as 'crash' | 'hang');
+  }
+
+  /** --verify: a CRC of everything the job keeps, after this step. */
+  private postDigest(): void {
+    let crc = 0;
+    for (const name of Object.keys(this.state.arrays).sort()) {
+      const a = this.state.arrays[name]!;
+      crc = crc32(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), crc32(name, crc));
+    }
+    crc = crc32(JSON.stringify(Object.entries(this.state.values).sort()), crc);
+    const replayed = this.restoredWithReplay && this.comm.liveDeliveries === 0;
+    this.post({ v: 1, kind: 'digest', rank: this.task.rank, epoch: this.epoch, step: this.step, crc, replayed });
   }
 
   private faultTarget() {
@@ -206,12 +229,13 @@ export class RankRuntime {
     if (before) await inflict(this.faultTarget(), before.index, 'crash');
     this.comm.sendMarker(r.round);
     await this.guard(this.awaitMarkers(r.round));
+    if (this.round !== r) return; // aborted by a localized recovery while waiting
     if (!this.io) throw new CkptError('ERR_INTERNAL', 'checkpoint requested but the rank has no store');
     const during = this.takeFault('checkpoint');
     const io = this.io;
     const { manifest, writeMs } = await this.guard(
       this.native(() => io.write(
-        { rank: t.rank, round: r.round, step: this.step, epoch: this.epoch, state: this.state, mailbox: this.comm.mailbox.pending(), counters: this.comm.getCounters() },
+        { rank: t.rank, round: r.round, step: this.step, epoch: this.epoch, state: this.state, mailbox: this.comm.mailbox.pending(), counters: this.comm.getCounters(), dv: this.comm.dv },
         during ? () => inflict(this.faultTarget(), during.index, 'crash') : undefined,
       )),
     );
@@ -234,6 +258,7 @@ export class RankRuntime {
     const committed = await this.guard(r.done.promise);
     if (this.round === r) {
       this.io.settle(committed);
+      if (committed) this.comm.copies?.clear();
       this.round = null;
     }
   }
@@ -266,14 +291,18 @@ export class RankRuntime {
       return;
     }
     if (m.kind === 'rollback') {
-      if (m.epoch <= this.epoch) return;
+      // A freeze moves a rank to the recovery's epoch first; the rollback of that same epoch
+      // still applies, once.
+      if (m.epoch < this.epoch || m.epoch <= this.lastRollbackEpoch) return;
+      this.lastRollbackEpoch = m.epoch;
       const signal = new RollbackSignal(m);
       this.pendingRollback = signal;
-      this.comm.mailbox.poison(signal);
+      this.comm.abort(signal);
       for (const reject of [...this.waits]) reject(signal);
       this.waits.clear();
       return;
     }
+    if (m.kind === 'freeze' && m.epoch > this.epoch) this.epoch = m.epoch; // a localized recovery begins
     if (m.epoch !== this.epoch) return; // addressed to a world that was rolled back
     switch (m.kind) {
       case 'start':
@@ -282,6 +311,23 @@ export class RankRuntime {
         break;
       case 'checkpoint-request':
         this.announce(m.round, m.atLeast);
+        break;
+      case 'freeze':
+        void this.freeze();
+        break;
+      case 'rewire':
+        this.comm.attach(m.peers);
+        this.comm.forget(m.rolledBack);
+        // Resend every copy to the rolled-back ranks first thing on the new channels: anything
+        // this rank sends later has a higher seq, and a receiver drops what is not above its
+        // high-water mark, so copies must never trail a newer message.
+        for (const { rank: j } of m.rolledBack) if (j !== this.task.rank) this.comm.resend(j, 0);
+        this.post({ v: 1, kind: 'rewired', rank: this.task.rank, epoch: this.epoch, });
+        break;
+      case 'thaw':
+        this.comm.thaw();
+        if (m.next) this.announce(m.next.round, m.next.atLeast);
+        this.started.resolve();
         break;
       case 'checkpoint-cut': {
         const r = this.round;
@@ -297,6 +343,7 @@ export class RankRuntime {
           if (m.next) {
             // Registered now, before this rank can execute another step.
             this.io?.settle(m.committed);
+            if (m.committed) this.comm.copies?.clear();
             this.announce(m.next.round, m.next.atLeast);
             break;
           }
@@ -312,6 +359,27 @@ export class RankRuntime {
     }
   }
 
+  /** Localized recovery: stop delivering, abandon a checkpoint round, make the log durable. */
+  private async freeze(): Promise<void> {
+    const epoch = this.epoch;
+    this.comm.freeze();
+    this.abortRound();
+    await this.comm.log?.sync();
+    if (epoch !== this.epoch) return;
+    this.post({ v: 1, kind: 'frozen', rank: this.task.rank, epoch, delivered: this.comm.getCounters().delivered, dv: this.comm.dv ? [...this.comm.dv] : null, step: this.step });
+  }
+
+  private abortRound(): void {
+    const r = this.round;
+    if (!r) return;
+    this.round = null;
+    this.io?.settle(false);
+    r.cutKnown.resolve();
+    r.done.resolve(false);
+    this.markersDone?.resolve();
+    this.markers.clear();
+  }
+
   private announce(round: number, atLeast: number): void {
     // The next boundary this rank has not passed yet.
     const boundary = Math.max(this.step + (this.stepping ? 1 : 0), atLeast);
@@ -321,22 +389,31 @@ export class RankRuntime {
 
   // ------------------------------------------------------------------ restore and rollback
 
-  private restore(point: RestorePoint, peers: (MessagePort | null)[]): void {
+  private restore(point: RestorePoint, peers: (MessagePort | null)[], replay: ReplayOrder | null): void {
     const t = this.task;
     const info = { rank: t.rank, size: t.size, seed: t.seed };
+    let channelState: import('../wire.js').AppMessage[] = [];
     if (point.kind === 'initial') {
       this.state = this.job.init(info, t.params);
       this.step = 0;
-      this.comm.setCounters({ sendSeq: new Array(t.size).fill(0), recvSeq: new Array(t.size).fill(0), delivered: 0 });
-      this.comm.mailbox.reset([], new Error('restart'));
+      this.comm.restoreChannels({ sendSeq: new Array(t.size).fill(0), recvSeq: new Array(t.size).fill(0), delivered: 0 }, [], new Error('restart'));
+      this.comm.dv = t.logging === 'optimistic' ? new Array(t.size).fill(0) : null;
       this.io?.resetBase();
     } else {
       if (!this.io) throw new CkptError('ERR_INTERNAL', 'restore from a checkpoint without a store');
       const { state, manifest } = this.io.read(t.rank, point.round);
       this.state = state;
       this.step = manifest.step;
-      this.comm.setCounters(manifest.counters);
-      this.comm.mailbox.reset(manifest.mailbox, new Error('restart'));
+      channelState = manifest.mailbox;
+      this.comm.restoreChannels(manifest.counters, manifest.mailbox, new Error('restart'));
+      this.comm.dv = t.logging === 'optimistic' ? [...(manifest.dv ?? new Array(t.size).fill(0))] : null;
+    }
+    const delivered = this.comm.getCounters().delivered;
+    this.restoredWithReplay = replay !== null;
+    if (t.logging !== 'none' && t.logPort) {
+      this.comm.log ??= new LogClient(t.logPort, t.logging === 'pessimistic', delivered, t.logging === 'optimistic' ? { batch: t.logBatch, flushMs: t.logFlushMs } : null);
+      // Deliveries up to the replay target are in the log already.
+      this.comm.log.reset(replay ? Math.max(replay.to, delivered) : delivered);
     }
     // Same tick as the mailbox reset: no message of the new world can slip in before it.
     this.comm.attach(peers);
@@ -344,6 +421,19 @@ export class RankRuntime {
     this.markers.clear();
     this.markersDone = null;
     Atomics.store(this.status, t.rank * STATUS_SLOTS + SLOT_STEP, this.step);
+    if (replay && this.env) {
+      // Localized recovery: re-execute from the checkpoint, serving the logged deliveries, then
+      // wait (frozen) for the coordinator to finish the recovery.
+      const log = openDatabases(this.env).log;
+      const source = new ReplaySource(t.rank, determinants(log, t.rank, delivered, replay.to), channelState, contents(log, t.rank));
+      const from = this.step;
+      this.comm.freeze();
+      this.started.resolve();
+      this.comm.startReplay(source, replay.to, replay.rolledBack, () => {
+        this.post({ v: 1, kind: 'replayed', rank: t.rank, epoch: this.epoch, known: this.comm.knownSeqs(), step: this.step, replayed: replay.to - delivered });
+        void from;
+      });
+    }
   }
 
   private async rollback(cmd: Extract<ToRank, { kind: 'rollback' }>): Promise<void> {
@@ -352,7 +442,13 @@ export class RankRuntime {
     if (this.pendingRollback?.command === cmd) this.pendingRollback = null;
     this.stepping = false;
     this.started = deferred<void>();
-    await this.native(() => this.restore(cmd.restore, cmd.peers));
+    if (cmd.logPort) {
+      // A global rollback: records of the abandoned world still in flight die with the old port.
+      this.comm.log?.close();
+      this.comm.log = null;
+      this.task.logPort = cmd.logPort;
+    }
+    await this.native(() => this.restore(cmd.restore, cmd.peers, cmd.replay ?? null));
     this.post({ v: 1, kind: 'ready', rank: this.task.rank, epoch: this.epoch, step: this.step, restoreMs: performance.now() - t0 });
   }
 

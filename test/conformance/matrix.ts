@@ -11,12 +11,14 @@ export interface Protocol {
   name: string;
   checkpoint: 'coordinated';
   incremental: boolean;
-  logging: 'none';
+  logging: 'none' | 'pessimistic' | 'optimistic';
 }
 
 export const PROTOCOLS: Protocol[] = [
   { name: 'coordinated', checkpoint: 'coordinated', incremental: false, logging: 'none' },
   { name: 'coordinated+incremental', checkpoint: 'coordinated', incremental: true, logging: 'none' },
+  { name: 'coordinated+pessimistic', checkpoint: 'coordinated', incremental: false, logging: 'pessimistic' },
+  { name: 'coordinated+incremental+optimistic', checkpoint: 'coordinated', incremental: true, logging: 'optimistic' },
 ];
 
 export interface Workload {

@@ -1,0 +1,159 @@
+/**
+ * Localized recovery under message logging: only the failed rank (pessimistic) or the failed
+ * rank and its orphans (optimistic) roll back; everyone else keeps its state.
+ *
+ *  1. freeze    every survivor stops delivering, syncs its log, reports its interval and DV;
+ *  2. decide    the state to recover: pessimistic, every survivor as it is and the failed rank
+ *               at its last logged delivery; optimistic, the maximum recoverable state
+ *               (Johnson-Zwaenepoel 1990) over the logged dependency vectors. R = the failed
+ *               ranks plus every rank that must go back below its current interval;
+ *  3. restore   ranks in R restore the committed checkpoint and replay their logged deliveries
+ *               up to the decided interval, on fresh channels; every other rank swaps its
+ *               channels to R and forgets what R sent it that it had not delivered;
+ *               Ranks outside R resend their sender copies to R first thing on the new
+ *               channels; receivers drop duplicates by seq;
+ *  4. thaw      deliveries resume, with the next checkpoint round announced.
+ */
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { CkptStore } from '../../storage/store.js';
+import { determinants } from '../../storage/message-log.js';
+import { maxRecoverableState, type IntervalHistory } from '../recovery/recoverable-state.js';
+import type { FailureRecord } from '../report.js';
+import type { FromRank, ReplayOrder, RestorePoint, ToRank } from '../wire.js';
+import type { MessageLogger } from './message-logger.js';
+
+export interface RecoveryHost {
+  readonly size: number;
+  readonly optimistic: boolean;
+  readonly store: CkptStore;
+  readonly logger: MessageLogger;
+  epoch(): number;
+  isDead(rank: number): boolean;
+  send(rank: number, m: ToRank, transfer?: MessagePort[]): void;
+  restorePoint(rank: number): RestorePoint;
+  /** Respawn a dead rank (once its old thread is gone) restoring `restore` and replaying. */
+  respawn(rank: number, restore: RestorePoint, peers: (MessagePort | null)[], replay: ReplayOrder): void;
+  /** Recovery done: announce the next round with thaw (returns it), and record the failure. */
+  nextRound(): import('../wire.js').NextRound | null;
+  done(failure: FailureRecord): void;
+}
+
+type Frozen = Extract<FromRank, { kind: 'frozen' }>;
+type Replayed = Extract<FromRank, { kind: 'replayed' }>;
+
+export class LocalizedRecovery {
+  private readonly frozen = new Map<number, Frozen>();
+  private readonly replayed = new Map<number, Replayed>();
+  private readonly rewired = new Set<number>();
+  private rolledBack: number[] = [];
+  private phase: 'freezing' | 'restoring' | 'over' = 'freezing';
+  private readonly startedAt = performance.now();
+
+  constructor(
+    private readonly host: RecoveryHost,
+    private readonly failed: number[],
+    private readonly failure: FailureRecord,
+    /** Steps each rank had completed when the failure was detected. */
+    private readonly completed: number[],
+  ) {}
+
+  begin(): void {
+    for (let r = 0; r < this.host.size; r++) if (!this.failed.includes(r)) this.host.send(r, { v: 1, kind: 'freeze', epoch: this.host.epoch() });
+    void this.maybeDecide();
+  }
+
+  async onMessage(m: FromRank): Promise<void> {
+    if (!('epoch' in m) || m.epoch !== this.host.epoch()) return;
+    if (m.kind === 'frozen' && this.phase === 'freezing') {
+      this.frozen.set(m.rank, m);
+      await this.maybeDecide();
+    } else if (m.kind === 'replayed' && this.phase === 'restoring') {
+      this.replayed.set(m.rank, m);
+      this.maybeThaw();
+    } else if (m.kind === 'rewired' && this.phase === 'restoring') {
+      this.rewired.add(m.rank);
+      this.maybeThaw();
+    }
+  }
+
+  private floor(rank: number): { delivered: number; step: number; dv: number[]; sendSeq: number[] } {
+    const p = this.host.restorePoint(rank);
+    const zeros = new Array<number>(this.host.size).fill(0);
+    if (p.kind === 'initial') return { delivered: 0, step: 0, dv: zeros, sendSeq: zeros };
+    const m = this.host.store.manifest(rank, p.round)!;
+    return { delivered: m.counters.delivered, step: m.step, dv: m.dv ?? zeros, sendSeq: m.counters.sendSeq };
+  }
+
+  private async maybeDecide(): Promise<void> {
+    if (this.phase !== 'freezing' || this.frozen.size < this.host.size - this.failed.length) return;
+    this.phase = 'restoring';
+    await this.host.logger.drain(); // every record a survivor synced is durable
+    const n = this.host.size;
+    const floors = Array.from({ length: n }, (_, r) => this.floor(r));
+    const ceilings = Array.from({ length: n }, (_, r) =>
+      this.failed.includes(r) ? Math.max(floors[r]!.delivered, this.host.logger.durable(r)) : this.frozen.get(r)!.delivered,
+    );
+    let rec = ceilings;
+    if (this.host.optimistic) {
+      const histories: IntervalHistory[] = ceilings.map((ceiling, r) => {
+        const dvs = new Map<number, number[]>();
+        dvs.set(floors[r]!.delivered, floors[r]!.dv);
+        for (const d of determinants(this.host.store.log, r, floors[r]!.delivered, ceiling)) if (d.dv) dvs.set(d.i, d.dv);
+        const f = this.frozen.get(r);
+        if (f?.dv) dvs.set(ceiling, f.dv);
+        return { floor: floors[r]!.delivered, ceiling, dvAt: (x: number) => dvs.get(x) ?? floors[r]!.dv };
+      });
+      rec = maxRecoverableState(histories);
+    }
+    const R = Array.from({ length: n }, (_, r) => r).filter((r) => this.failed.includes(r) || rec[r]! < ceilings[r]!);
+    if (process.env.CKPT_DEBUG) process.stderr.write(`[recovery] floors ${JSON.stringify(floors.map((f) => f.delivered))} ceilings ${JSON.stringify(ceilings)} rec ${JSON.stringify(rec)} R ${JSON.stringify(R)}\n`);
+    this.rolledBack = R;
+    const inR = new Set(R);
+    const regenerated = R.map((r) => ({ rank: r, sendSeq: floors[r]!.sendSeq }));
+    // Fresh channels for every pair that touches a rolled-back rank.
+    const peers: (MessagePort | null)[][] = Array.from({ length: n }, () => new Array<MessagePort | null>(n).fill(null));
+    for (let a = 0; a < n; a++) {
+      for (let b = a + 1; b < n; b++) {
+        if (!inR.has(a) && !inR.has(b)) continue;
+        const { port1, port2 } = new MessageChannel();
+        peers[a]![b] = port1;
+        peers[b]![a] = port2;
+      }
+    }
+    const epoch = this.host.epoch();
+    for (let r = 0; r < n; r++) {
+      const own = peers[r]!.filter((p): p is MessagePort => p !== null);
+      if (inR.has(r)) {
+        const replay: ReplayOrder = { to: rec[r]!, rolledBack: regenerated };
+        const restore = this.host.restorePoint(r);
+        this.host.logger.reset(r, rec[r]!);
+        if (this.host.isDead(r)) this.host.respawn(r, restore, peers[r]!, replay);
+        else this.host.send(r, { v: 1, kind: 'rollback', epoch, restore, peers: peers[r]!, replay }, own);
+      } else {
+        this.host.send(r, { v: 1, kind: 'rewire', epoch, peers: peers[r]!, rolledBack: regenerated }, own);
+      }
+    }
+    const f = this.failure;
+    f.rolledBack = R;
+    f.replayedMessages = R.reduce((s, r) => s + (rec[r]! - floors[r]!.delivered), 0);
+    f.reexecutedSteps = R.reduce((s, r) => s + Math.max(0, this.completed[r]! - floors[r]!.step), 0);
+    f.recoveryLine = Array.from({ length: n }, (_, r) =>
+      inR.has(r) ? { rank: r, checkpointStep: floors[r]!.step, resumeStep: floors[r]!.step } : { rank: r, checkpointStep: null, resumeStep: this.frozen.get(r)!.step },
+    );
+  }
+
+  private maybeThaw(): void {
+    if (this.phase !== 'restoring') return;
+    if (this.replayed.size < this.rolledBack.length || this.rewired.size < this.host.size - this.rolledBack.length) return;
+    this.phase = 'over';
+    const next = this.host.nextRound();
+    const epoch = this.host.epoch();
+    for (let r = 0; r < this.host.size; r++) this.host.send(r, { v: 1, kind: 'thaw', epoch, next });
+    for (const j of this.rolledBack) {
+      const e = this.failure.recoveryLine[j]!;
+      e.resumeStep = this.replayed.get(j)!.step;
+    }
+    this.failure.recoveryMs = performance.now() - this.startedAt;
+    this.host.done(this.failure);
+  }
+}

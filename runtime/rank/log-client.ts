@@ -1,0 +1,100 @@
+/**
+ * A rank's side of the message logger: content records at arrival, determinants at delivery,
+ * and, for pessimistic logging, the wait until a determinant is durable before delivery.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { AppMessage, FromLogger, ToLogger } from '../wire.js';
+import { deferred, type Deferred } from './deferred.js';
+
+export interface VolatileBuffer {
+  /** Ship to the logger once this many records are buffered. */
+  batch: number;
+  /** ...or this long after the first buffered record. */
+  flushMs: number;
+}
+
+export class LogClient {
+  private durableUpTo: number;
+  /**
+   * Optimistic logging keeps records in the rank's volatile memory and ships them in the
+   * background; a crash loses what was not shipped, which is what makes orphans possible.
+   */
+  private buffer: ToLogger[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private waiters: { i: number; d: Deferred<void> }[] = [];
+  private syncs = new Map<number, Deferred<void>>();
+  private nextSync = 1;
+  /** Time this rank spent waiting for its log to be durable (the pessimistic cost). */
+  waitMs = 0;
+
+  constructor(
+    private readonly port: MessagePort,
+    readonly pessimistic: boolean,
+    delivered: number,
+    private readonly volatile: VolatileBuffer | null = null,
+  ) {
+    this.durableUpTo = delivered;
+    port.on('message', (m: FromLogger) => {
+      if (m.k === 'durable') {
+        this.durableUpTo = Math.max(this.durableUpTo, m.upTo);
+        this.waiters = this.waiters.filter((w) => (w.i <= this.durableUpTo ? (w.d.resolve(), false) : true));
+      } else {
+        this.syncs.get(m.id)?.resolve();
+        this.syncs.delete(m.id);
+      }
+    });
+  }
+
+  /** After a restore: deliveries up to `delivered` are covered by the checkpoint or the log. */
+  reset(delivered: number): void {
+    this.durableUpTo = delivered;
+  }
+
+  private post(r: ToLogger): void {
+    if (!this.volatile || r.k === 'sync') {
+      this.ship();
+      this.port.postMessage(r);
+      return;
+    }
+    this.buffer.push(r);
+    if (this.buffer.length >= this.volatile.batch) this.ship();
+    else this.timer ??= setTimeout(() => this.ship(), this.volatile.flushMs);
+  }
+
+  private ship(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const r of this.buffer) this.port.postMessage(r);
+    this.buffer = [];
+  }
+
+  arrived(m: AppMessage): void {
+    this.post({ k: 'arr', src: m.src, seq: m.seq, tag: m.tag, payload: m.payload, at: m.arrival ?? 0, dv: m.dv });
+  }
+
+  /** Log delivery `i`; resolves when the job may see the message. */
+  delivered(i: number, m: AppMessage, dv: number[] | undefined): Promise<void> | void {
+    this.post({ k: 'del', i, src: m.src, seq: m.seq, dv });
+    if (!this.pessimistic || i <= this.durableUpTo) return;
+    const d = deferred<void>();
+    this.waiters.push({ i, d });
+    const t0 = performance.now();
+    return d.promise.then(() => {
+      this.waitMs += performance.now() - t0;
+    });
+  }
+
+  /** Resolves once everything posted before is durable. */
+  sync(): Promise<void> {
+    const id = this.nextSync++;
+    const d = deferred<void>();
+    this.syncs.set(id, d);
+    this.post({ k: 'sync', id });
+    return d.promise;
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.port.close();
+  }
+}

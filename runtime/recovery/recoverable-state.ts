@@ -1,0 +1,39 @@
+/**
+ * The maximum recoverable system state under optimistic message logging (Johnson &
+ * Zwaenepoel 1990), over dependency vectors as in Strom & Yemini 1985.
+ *
+ * A rank's state interval x is the number of messages it has delivered; dv(x)[j] is the
+ * highest interval of rank j that interval x depends on. A rank can be brought back to any
+ * interval between its checkpoint (`floor`) and `ceiling` (its current interval if alive, its
+ * last logged delivery if it failed). Start every rank at its ceiling and lower any rank whose
+ * interval depends on an interval of another rank above that rank's current bound, until
+ * nothing changes. Bounds only go down, so this terminates; the result is the maximum
+ * consistent recoverable state (the set of such states is closed under component-wise max).
+ */
+export interface IntervalHistory {
+  floor: number;
+  ceiling: number;
+  /** Dependency vector of interval x, floor <= x <= ceiling. */
+  dvAt(x: number): ArrayLike<number>;
+}
+
+export function maxRecoverableState(ranks: IntervalHistory[]): number[] {
+  const rec = ranks.map((r) => r.ceiling);
+  const consistent = (i: number, x: number) => {
+    const dv = ranks[i]!.dvAt(x);
+    for (let j = 0; j < ranks.length; j++) if (j !== i && dv[j]! > rec[j]!) return false;
+    return true;
+  };
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let i = 0; i < ranks.length; i++) {
+      let x = rec[i]!;
+      while (x > ranks[i]!.floor && !consistent(i, x)) x--;
+      if (x !== rec[i]) {
+        rec[i] = x;
+        changed = true;
+      }
+    }
+  }
+  return rec;
+}
