@@ -10,6 +10,7 @@ import { runJob, resumeRun } from '../runtime/run.js';
 import type { Report } from '../runtime/report.js';
 import { formatInspect, inspectStore } from './inspect.js';
 import { progressLine, summary } from './format.js';
+import { recoveryLineCommand } from './recovery-line.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 let debug = process.argv.includes('--debug');
@@ -126,8 +127,9 @@ program
   .requiredOption('--failed <list>', 'comma-separated failed processes')
   .option('--json', 'print JSON')
   .option('--svg <file>', 'write a space-time diagram')
-  .action(async () => {
-    throw new CkptError('ERR_USAGE', 'recovery-line is not available yet (planned: issue 5)');
+  .option('--debug', 'print stack traces with errors')
+  .action(async (o) => {
+    process.stdout.write(recoveryLineCommand(o) + '\n');
   });
 
 program

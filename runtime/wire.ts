@@ -26,6 +26,8 @@ export interface AppMessage {
   arrival?: number;
   /** The sender's dependency vector (optimistic logging, Strom-Yemini 1985). */
   dv?: number[];
+  /** Receiver-local: number of the log record holding this message's content (not sent). */
+  rec?: number;
 }
 
 /** Chandy-Lamport marker: everything sent on this channel before it precedes the sender's cut. */
@@ -86,7 +88,8 @@ export type Regenerated = { rank: number; sendSeq: number[] }[];
 // ---------------------------------------------------------------- rank <-> logger (log port)
 
 export type ToLogger = LogRecord | { k: 'sync'; id: number };
-export type FromLogger = { k: 'durable'; upTo: number } | { k: 'synced'; id: number };
+/** upTo: highest durable delivery index; records: how many of the rank's records are durable. */
+export type FromLogger = { k: 'durable'; upTo: number; records: number } | { k: 'synced'; id: number };
 
 // ---------------------------------------------------------------- rank -> coordinator
 

@@ -106,7 +106,8 @@ export class CheckpointIO {
       incremental: this.incremental,
       arrays,
       values: { ...input.state.values },
-      mailbox: input.mailbox.map(({ arrival: _a, ...m }) => m),
+      // Receiver-local bookkeeping (arrival order, log record number) means nothing after a restart.
+      mailbox: input.mailbox.map(({ arrival: _a, rec: _r, ...m }) => m),
       counters: input.counters,
       dv: input.dv ?? undefined,
       bytesWritten,

@@ -240,7 +240,9 @@ export class RunEngine {
         this.fail(fromErrorRecord(m.error));
         return;
       case 'ready':
-        if (m.epoch !== this.epoch || this.localized) return; // a localized recovery waits for 'replayed'
+        // Only a start or a global rollback waits for 'ready' (a localized recovery waits for
+        // 'replayed', and a respawned rank's 'ready' may come after its thaw).
+        if (m.epoch !== this.epoch || this.localized || !this.waitingReady.has(m.rank)) return;
         this.waitingReady.delete(m.rank);
         if (this.waitingReady.size === 0) this.recovered();
         return;

@@ -25,6 +25,8 @@ export class MessageLogger {
   private readonly ports: (MessagePort | null)[];
   /** Per rank: highest delivery index whose determinant is durable. */
   private readonly durableUpTo: number[];
+  /** Per rank: records received on its current port and made durable (the rank counts the same). */
+  private readonly records: number[];
   readonly stats: LoggerStats = { records: 0, messages: 0, bytes: 0, flushes: 0, flushMs: 0 };
 
   constructor(
@@ -33,6 +35,7 @@ export class MessageLogger {
   ) {
     this.ports = new Array(size).fill(null);
     this.durableUpTo = new Array(size).fill(0);
+    this.records = new Array(size).fill(0);
   }
 
   /** A (re)started rank's log port; its deliveries up to `delivered` need no logging. */
@@ -40,6 +43,7 @@ export class MessageLogger {
     this.ports[rank]?.close();
     this.ports[rank] = port;
     this.durableUpTo[rank] = delivered;
+    this.records[rank] = 0;
     port.on('message', (m: ToLogger) => {
       if (this.ports[rank] !== port) return;
       if (m.k === 'sync') this.syncs.push({ rank, id: m.id });
@@ -67,9 +71,13 @@ export class MessageLogger {
 
   private schedule(): void {
     if (this.flushing) return;
-    this.flushing = this.flushLoop().finally(() => {
-      this.flushing = null;
-    });
+    // Group commit window: wait one turn of the event loop, so records other ranks posted at
+    // about the same time (a halo exchange is lockstep) ride in the same flush.
+    this.flushing = new Promise<void>((r) => setImmediate(r))
+      .then(() => this.flushLoop())
+      .finally(() => {
+        this.flushing = null;
+      });
   }
 
   private async flushLoop(): Promise<void> {
@@ -91,13 +99,15 @@ export class MessageLogger {
       const touched = new Set<number>();
       for (const { rank, rec } of batch) {
         this.stats.records++;
+        this.records[rank]!++;
+        touched.add(rank);
         if (rec.k === 'del') {
           this.stats.messages++;
           this.durableUpTo[rank] = Math.max(this.durableUpTo[rank]!, rec.i);
           touched.add(rank);
         } else if (ArrayBuffer.isView(rec.payload)) this.stats.bytes += (rec.payload as ArrayBufferView).byteLength;
       }
-      for (const rank of touched) this.post(rank, { k: 'durable', upTo: this.durableUpTo[rank]! });
+      for (const rank of touched) this.post(rank, { k: 'durable', upTo: this.durableUpTo[rank]!, records: this.records[rank]! });
       for (const s of syncs) this.post(s.rank, { k: 'synced', id: s.id });
     }
   }

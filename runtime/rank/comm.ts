@@ -82,8 +82,8 @@ export class RankComm implements Comm {
   private accept(m: AppMessage): void {
     if (m.seq <= this.known[m.src]!) return; // a duplicate from a re-executing sender
     this.known[m.src] = m.seq;
+    if (this.log) m.rec = this.log.arrived(m);
     this.mailbox.arrive(m);
-    this.log?.arrived(m);
   }
 
   closeAll(): void {
@@ -252,7 +252,7 @@ export class RankComm implements Comm {
       this.dv[this.rank] = index;
     }
     if (!replayed) this.liveDeliveries++;
-    if (!replayed && this.log) await this.log.delivered(index, m, this.dv ? [...this.dv] : undefined);
+    if (!replayed && this.log) await this.log.delivered(index, m, this.dv ? [...this.dv] : undefined, source === ANY);
     if (replayed && this.replay && index >= this.replay.to) this.replay.done();
     this.onActivity();
     return m;

@@ -15,6 +15,10 @@ export interface VolatileBuffer {
 
 export class LogClient {
   private durableUpTo: number;
+  /** Records posted to the logger so far, and how many of them are durable (FIFO port). */
+  private posted = 0;
+  private durableRecords = 0;
+  private recordWaiters: { n: number; d: Deferred<void> }[] = [];
   /**
    * Optimistic logging keeps records in the rank's volatile memory and ships them in the
    * background; a crash loses what was not shipped, which is what makes orphans possible.
@@ -37,7 +41,9 @@ export class LogClient {
     port.on('message', (m: FromLogger) => {
       if (m.k === 'durable') {
         this.durableUpTo = Math.max(this.durableUpTo, m.upTo);
+        this.durableRecords = Math.max(this.durableRecords, m.records);
         this.waiters = this.waiters.filter((w) => (w.i <= this.durableUpTo ? (w.d.resolve(), false) : true));
+        this.recordWaiters = this.recordWaiters.filter((w) => (w.n <= this.durableRecords ? (w.d.resolve(), false) : true));
       } else {
         this.syncs.get(m.id)?.resolve();
         this.syncs.delete(m.id);
@@ -50,7 +56,13 @@ export class LogClient {
     this.durableUpTo = delivered;
   }
 
+  /** A new port (and logger-side counter): numbering starts again. */
+  get recordsPosted(): number {
+    return this.posted;
+  }
+
   private post(r: ToLogger): void {
+    if (r.k !== 'sync') this.posted++;
     if (!this.volatile || r.k === 'sync') {
       this.ship();
       this.port.postMessage(r);
@@ -68,16 +80,26 @@ export class LogClient {
     this.buffer = [];
   }
 
-  arrived(m: AppMessage): void {
+  /** Log a message's content as it arrives; returns the record's number. */
+  arrived(m: AppMessage): number {
     this.post({ k: 'arr', src: m.src, seq: m.seq, tag: m.tag, payload: m.payload, at: m.arrival ?? 0, dv: m.dv });
+    return this.posted;
   }
 
-  /** Log delivery `i`; resolves when the job may see the message. */
-  delivered(i: number, m: AppMessage, dv: number[] | undefined): Promise<void> | void {
+  /**
+   * Log delivery `i` of `m`; resolves when the job may see the message. Pessimistic logging
+   * waits for what replay will need: the content (logged at arrival, so usually durable
+   * already) and, for an any-source receive, the determinant too. A receive from a named
+   * source needs no determinant: per-channel FIFO makes it deterministic given the content
+   * (piecewise determinism), so re-execution finds the same message again.
+   */
+  delivered(i: number, m: AppMessage & { rec?: number }, dv: number[] | undefined, anySource: boolean): Promise<void> | void {
     this.post({ k: 'del', i, src: m.src, seq: m.seq, dv });
-    if (!this.pessimistic || i <= this.durableUpTo) return;
+    if (!this.pessimistic) return;
+    const need = anySource ? this.posted : (m.rec ?? 0);
+    if (need <= this.durableRecords) return;
     const d = deferred<void>();
-    this.waiters.push({ i, d });
+    this.recordWaiters.push({ n: need, d });
     const t0 = performance.now();
     return d.promise.then(() => {
       this.waitMs += performance.now() - t0;
