@@ -138,8 +138,11 @@ program
   .option('--quick', 'a short matrix')
   .option('--out <dir>', 'output directory')
   .option('--json', 'print JSON')
-  .action(async () => {
-    throw new CkptError('ERR_USAGE', 'bench is not available yet (planned: issue 6); see bench/ for the measurement scripts');
+  .option('--debug', 'print stack traces with errors')
+  .action(async (o) => {
+    const { runBench, markdown } = await import('../bench/matrix.js');
+    const result = await runBench({ quick: o.quick, out: o.out });
+    process.stdout.write(o.json ? JSON.stringify(result, null, 2) + '\n' : markdown(result));
   });
 
 /** --verify: the job completed, but a re-executed step did not reproduce its state: exit 1. */
