@@ -15,12 +15,9 @@ export type RankState = 'alive' | 'dead' | 'stopping';
 
 export interface RankHandle {
   readonly rank: number;
-  /** Epoch the thread was spawned in; survivors of a rollback keep their handle. */
-  readonly spawnEpoch: number;
   readonly control: MessagePort;
   readonly abort: AbortController;
   state: RankState;
-  spawnedAt: number;
   /** Settles when the thread's task is over, whichever way. */
   readonly done: Promise<void>;
   exited: boolean;
@@ -55,7 +52,7 @@ export class RankPool {
     const abort = new AbortController();
     let settle!: () => void;
     const done = new Promise<void>((r) => (settle = r));
-    const h: RankHandle = { rank: task.rank, spawnEpoch: task.epoch, control: port1, abort, state: 'alive', spawnedAt: performance.now(), done, exited: false };
+    const h: RankHandle = { rank: task.rank, control: port1, abort, state: 'alive', done, exited: false };
     Atomics.store(new Int32Array(task.status), task.rank * STATUS_SLOTS + SLOT_NATIVE, NATIVE_FREE);
     let gone = false;
     const exit = (reason: string) => {

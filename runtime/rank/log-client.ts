@@ -14,7 +14,6 @@ export interface VolatileBuffer {
 }
 
 export class LogClient {
-  private durableUpTo: number;
   /** Records posted to the logger so far, and how many of them are durable (FIFO port). */
   private posted = 0;
   private durableRecords = 0;
@@ -25,7 +24,6 @@ export class LogClient {
    */
   private buffer: ToLogger[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private waiters: { i: number; d: Deferred<void> }[] = [];
   private syncs = new Map<number, Deferred<void>>();
   private nextSync = 1;
   /** Time this rank spent waiting for its log to be durable (the pessimistic cost). */
@@ -34,31 +32,17 @@ export class LogClient {
   constructor(
     private readonly port: MessagePort,
     readonly pessimistic: boolean,
-    delivered: number,
     private readonly volatile: VolatileBuffer | null = null,
   ) {
-    this.durableUpTo = delivered;
     port.on('message', (m: FromLogger) => {
       if (m.k === 'durable') {
-        this.durableUpTo = Math.max(this.durableUpTo, m.upTo);
         this.durableRecords = Math.max(this.durableRecords, m.records);
-        this.waiters = this.waiters.filter((w) => (w.i <= this.durableUpTo ? (w.d.resolve(), false) : true));
         this.recordWaiters = this.recordWaiters.filter((w) => (w.n <= this.durableRecords ? (w.d.resolve(), false) : true));
       } else {
         this.syncs.get(m.id)?.resolve();
         this.syncs.delete(m.id);
       }
     });
-  }
-
-  /** After a restore: deliveries up to `delivered` are covered by the checkpoint or the log. */
-  reset(delivered: number): void {
-    this.durableUpTo = delivered;
-  }
-
-  /** A new port (and logger-side counter): numbering starts again. */
-  get recordsPosted(): number {
-    return this.posted;
   }
 
   private post(r: ToLogger): void {

@@ -411,9 +411,8 @@ export class RankRuntime {
     const delivered = this.comm.getCounters().delivered;
     this.restoredWithReplay = replay !== null;
     if (t.logging !== 'none' && t.logPort) {
-      this.comm.log ??= new LogClient(t.logPort, t.logging === 'pessimistic', delivered, t.logging === 'optimistic' ? { batch: t.logBatch, flushMs: t.logFlushMs } : null);
-      // Deliveries up to the replay target are in the log already.
-      this.comm.log.reset(replay ? Math.max(replay.to, delivered) : delivered);
+      // Replayed deliveries are served from the log and never wait for it (see RankComm.receive).
+      this.comm.log ??= new LogClient(t.logPort, t.logging === 'pessimistic', t.logging === 'optimistic' ? { batch: t.logBatch, flushMs: t.logFlushMs } : null);
     }
     // Same tick as the mailbox reset: no message of the new world can slip in before it.
     this.comm.attach(peers);
@@ -426,12 +425,10 @@ export class RankRuntime {
       // wait (frozen) for the coordinator to finish the recovery.
       const log = openDatabases(this.env).log;
       const source = new ReplaySource(t.rank, determinants(log, t.rank, delivered, replay.to), channelState, contents(log, t.rank));
-      const from = this.step;
       this.comm.freeze();
       this.started.resolve();
       this.comm.startReplay(source, replay.to, replay.rolledBack, () => {
         this.post({ v: 1, kind: 'replayed', rank: t.rank, epoch: this.epoch, known: this.comm.knownSeqs(), step: this.step, replayed: replay.to - delivered });
-        void from;
       });
     }
   }
