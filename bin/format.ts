@@ -41,7 +41,8 @@ export function summary(r: Report): string {
   out.push(`  time         wall ${ms(t.wallMs)}, ${t.stepsPerSecond.toFixed(0)} steps/s; checkpointing ${ms(t.checkpointMs)}${pct(t.checkpointMs)}; recovery ${ms(t.recoveryMs)}${pct(t.recoveryMs)}`);
   const c = r.checkpoints;
   if (p.checkpoint !== 'none') {
-    out.push(`  checkpoints  ${c.committed} committed${c.aborted ? `, ${c.aborted} aborted` : ''}; ${bytes(c.bytesWritten)} written of ${bytes(c.bytesLogical)} logical`);
+    const kinds = c.forced !== undefined ? ` (${c.basic} basic, ${c.forced} forced)` : '';
+    out.push(`  checkpoints  ${c.committed} committed${kinds}${c.aborted ? `, ${c.aborted} aborted` : ''}; ${bytes(c.bytesWritten)} written of ${bytes(c.bytesLogical)} logical`);
   }
   out.push(`  failures     ${r.failures.length === 0 ? 'none' : r.failures.length}`);
   for (const f of r.failures) {
@@ -49,7 +50,11 @@ export function summary(r: Report): string {
     const same = line.every((s) => s === line[0]);
     const to = same ? `step ${line[0]}` : `steps [${line.join(', ')}]`;
     const det = f.detectedAfterMs === null ? `detected by ${f.detectedBy}` : `detected after ${ms(f.detectedAfterMs)} (${f.detectedBy})`;
-    out.push(`    - rank ${f.target} ${f.kind} at step ${f.step}: ${det}; ${ranks(f.rolledBack, r.ranks)} rolled back to ${to}; ${f.reexecutedSteps} steps re-executed; recovered in ${ms(f.recoveryMs)}`);
+    if (f.recoveryLine.length === 0) {
+      out.push(`    - rank ${f.target} ${f.kind} at step ${f.step}: ${det}; another failure overtook its recovery (see the next one)`);
+      continue;
+    }
+    out.push(`    - rank ${f.target} ${f.kind} at step ${f.step}: ${det}; ${ranks(f.rolledBack, r.ranks)} rolled back to ${to}${f.domino ? ' (domino effect)' : ''}; ${f.reexecutedSteps} steps re-executed; recovered in ${ms(f.recoveryMs)}`);
   }
   if (r.verify.checkedSteps > 0 || r.verify.mismatches > 0) {
     out.push(`  verify       ${r.verify.checkedSteps} re-executed steps checked, ${r.verify.mismatches} mismatches`);

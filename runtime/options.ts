@@ -18,8 +18,6 @@ export type LoggingMode = (typeof LOGGING_MODES)[number];
 
 /** Modes that parse and validate but are not implemented yet: refused with a clear message. */
 const NOT_YET: Record<string, string> = {
-  'checkpoint:uncoordinated': '--checkpoint uncoordinated is not available yet (planned: issue 5)',
-  'checkpoint:cic': '--checkpoint cic is not available yet (planned: issue 5)',
 };
 
 export interface RunOptions {

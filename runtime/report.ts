@@ -22,6 +22,8 @@ export interface FailureRecord {
   reexecutedSteps: number;
   replayedMessages: number;
   recoveryMs: number;
+  /** Independent checkpoints: every rank went back to its initial state (the domino effect). */
+  domino?: boolean;
 }
 
 export interface Report {
@@ -38,7 +40,8 @@ export interface Report {
    * to the last rank finishing (what throughput figures use); stepsPerSecond: steps / runMs.
    */
   timing: { wallMs: number; startupMs: number; runMs: number; checkpointMs: number; loggingMs: number; recoveryMs: number; stepsPerSecond: number };
-  checkpoints: { committed: number; aborted: number; bytesWritten: number; bytesLogical: number; writeMs: number; garbageCollected: number };
+  /** Under uncoordinated / cic, `committed` counts every flushed checkpoint, `basic` + `forced`. */
+  checkpoints: { committed: number; aborted: number; bytesWritten: number; bytesLogical: number; writeMs: number; garbageCollected: number; basic?: number; forced?: number };
   /** messages: determinants logged; bytes: logged payload bytes; flushes: group commits. */
   logging: { messages: number; bytes: number; records?: number; flushes?: number; flushMs?: number };
   messages: { sent: number };

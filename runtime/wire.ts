@@ -28,6 +28,8 @@ export interface AppMessage {
   dv?: number[];
   /** Receiver-local: number of the log record holding this message's content (not sent). */
   rec?: number;
+  /** The sender's checkpoint index (communication-induced checkpointing, BCS 1984). */
+  ix?: number;
 }
 
 /** Chandy-Lamport marker: everything sent on this channel before it precedes the sender's cut. */
@@ -69,6 +71,11 @@ export type ToRank =
   | { v: 1; kind: 'rewire'; epoch: number; peers: (MessagePort | null)[]; rolledBack: Regenerated }
   /** Recovery is over: deliver again. */
   | { v: 1; kind: 'thaw'; epoch: number; next: NextRound | null }
+  /**
+   * Independent checkpoints: no recovery can take `dst` back behind seq bounds[dst] of this
+   * rank's messages (the all-fail recovery line holds them), so their copies can go.
+   */
+  | { v: 1; kind: 'collect'; bounds: number[] }
   | { v: 1; kind: 'stop' };
 
 /** Replay logged deliveries up to `to` after restoring (message logging). */
@@ -108,7 +115,28 @@ export interface CheckpointAck {
   incremental: boolean;
 }
 
+/** Independent checkpointing (uncoordinated, cic): a rank took and flushed a checkpoint on its own. */
+export interface CheckpointTaken {
+  v: 1;
+  kind: 'checkpoint-taken';
+  rank: number;
+  epoch: number;
+  round: number;
+  step: number;
+  /** Its place in the rank's history: deliveries and dependency vector. */
+  delivered: number;
+  dv: number[];
+  /** Per source: highest seq the checkpoint holds (bounds the peers' copies). */
+  known: number[];
+  forced: boolean;
+  index: number;
+  bytesWritten: number;
+  bytesLogical: number;
+  writeMs: number;
+}
+
 export type FromRank =
+  | CheckpointTaken
   | { v: 1; kind: 'ready'; rank: number; epoch: number; step: number; restoreMs: number }
   | { v: 1; kind: 'checkpoint-ready'; rank: number; epoch: number; round: number; boundary: number }
   | CheckpointAck
@@ -145,6 +173,11 @@ export interface RankTask {
   status: SharedArrayBuffer;
   times: SharedArrayBuffer;
   storePath: string | null;
+  /** Who decides when this rank checkpoints: the coordinator's rounds, or the rank itself. */
+  checkpointing: 'none' | 'coordinated' | 'uncoordinated' | 'cic';
+  /** Independent checkpointing: a basic checkpoint every `interval` steps, shifted by `offset`. */
+  interval: number;
+  offset: number;
   incremental: boolean;
   blockBytes: number;
   logging: 'none' | 'pessimistic' | 'optimistic';

@@ -25,6 +25,8 @@ export interface CheckpointInput {
   counters: ChannelCounters;
   /** Dependency vector at the cut (optimistic logging). */
   dv: number[] | null;
+  /** Independent checkpoints: see Manifest. */
+  extra?: Pick<Manifest, 'copies' | 'index' | 'forced' | 'tail' | 'position' | 'known'>;
 }
 
 export interface WriteResult {
@@ -110,6 +112,7 @@ export class CheckpointIO {
       mailbox: input.mailbox.map(({ arrival: _a, rec: _r, ...m }) => m),
       counters: input.counters,
       dv: input.dv ?? undefined,
+      ...(input.extra ? { ...input.extra, copies: input.extra.copies?.map(({ arrival: _a, rec: _r, ...m }) => m) } : {}),
       bytesWritten,
       bytesLogical,
       writtenAt: Date.now(),
@@ -148,6 +151,19 @@ export class CheckpointIO {
   settle(committed: boolean): void {
     if (committed && this.tentative) this.previous = this.tentative;
     this.tentative = null;
+  }
+
+  /**
+   * Remove this rank's manifests after `round` (independent checkpoints, after a restore): a
+   * write that was in flight when the rollback came belongs to the abandoned history.
+   */
+  async dropAfter(rank: number, round: number): Promise<void> {
+    let any = false;
+    for (const key of [...this.ckpt.keys<ManifestKey>({ start: [rank, round + 1], end: [rank + 1] })]) {
+      void this.ckpt.remove(key);
+      any = true;
+    }
+    if (any) await this.env.flushed;
   }
 
   /** Forget the incremental base (e.g. after a restart from the initial state). */

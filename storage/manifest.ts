@@ -32,6 +32,21 @@ export interface Manifest {
   mailbox: AppMessage[];
   counters: ChannelCounters;
   dv?: number[];
+  /**
+   * Independent checkpoints (uncoordinated, cic) only. `copies`: the rank's sender copies not
+   * yet known to be safe (messages a peer rolled back behind this checkpoint needs again).
+   * `index`: the cic checkpoint index. `forced`: taken by cic before a delivery. `tail`: for a
+   * forced checkpoint taken mid-step, the deliveries of that step before it (their messages are
+   * in `mailbox`): the state is the one at the step's start and restoring replays the tail.
+   * `position`: where the checkpoint sits in the rank's history (deliveries, dependency vector).
+   * `known`: per source, the highest seq the checkpoint holds (delivered or queued).
+   */
+  copies?: AppMessage[];
+  index?: number;
+  forced?: boolean;
+  tail?: { src: number; seq: number }[];
+  position?: { delivered: number; dv: number[] };
+  known?: number[];
   bytesWritten: number;
   bytesLogical: number;
   writtenAt: number;

@@ -168,6 +168,10 @@ export class CkptStore {
   get line(): CommittedLine | null {
     return (this.meta.get('line') as CommittedLine | undefined) ?? null;
   }
+  /** Independent checkpoints: per rank, the oldest round kept (see collectBelow). */
+  get independentFloor(): { rank: number; round: number }[] {
+    return (this.meta.get('floor') as { rank: number; round: number }[] | undefined) ?? [];
+  }
   get failures(): unknown[] {
     return (this.meta.get('failures') as unknown[] | undefined) ?? [];
   }
@@ -211,26 +215,77 @@ export class CkptStore {
     await this.env.transaction(() => {
       this.meta.put('line', line);
       for (const { rank, round } of line.ranks) {
-        const keep = this.ckpt.get<Manifest>([rank, round]);
-        if (keep) collectLog(this.log, keep);
-        const referenced = new Set<string>();
-        if (keep) for (const [name, am] of Object.entries(keep.arrays)) am.blocks.forEach((b, i) => referenced.add(`${name}\0${i}\0${b.round}`));
-        for (const key of this.ckpt.keys<ManifestKey>({ start: [rank], end: [rank + 1] })) {
-          if (key[1] !== round) {
-            this.ckpt.remove(key);
-            manifestsDeleted++;
-          }
-        }
-        for (const key of this.blocks.getKeys({ start: [rank], end: [rank + 1] }) as Iterable<BlockKey>) {
-          if (!referenced.has(`${key[1]}\0${key[2]}\0${key[3]}`)) {
-            this.blocks.remove(key);
-            blocksDeleted++;
-          }
-        }
+        const gc = this.collectRank(rank, (r) => r === round, round);
+        manifestsDeleted += gc.manifestsDeleted;
+        blocksDeleted += gc.blocksDeleted;
       }
     });
     await this.env.flushed;
     return { manifestsDeleted, blocksDeleted };
+  }
+
+  /**
+   * Independent checkpoints: every rank keeps the checkpoints at or after `floor[rank]` (the
+   * round it would restore if every rank failed now, below which no recovery can ever go)
+   * and drops the rest, their unreferenced blocks and the log records they cover.
+   */
+  async collectBelow(floor: { rank: number; round: number }[]): Promise<{ manifestsDeleted: number; blocksDeleted: number }> {
+    let manifestsDeleted = 0;
+    let blocksDeleted = 0;
+    await this.env.transaction(() => {
+      this.meta.put('floor', floor);
+      for (const { rank, round } of floor) {
+        const gc = this.collectRank(rank, (r) => r >= round, round);
+        manifestsDeleted += gc.manifestsDeleted;
+        blocksDeleted += gc.blocksDeleted;
+      }
+    });
+    await this.env.flushed;
+    return { manifestsDeleted, blocksDeleted };
+  }
+
+  /**
+   * Forget `rank`'s checkpoints after `round` (0: all of them): a rank rolled back behind them
+   * re-executes that part of its history, possibly differently, and reuses their numbers.
+   */
+  async dropAfter(rank: number, round: number): Promise<number> {
+    let dropped = 0;
+    await this.env.transaction(() => {
+      dropped = this.collectRank(rank, (r) => r <= round, -1).manifestsDeleted;
+    });
+    await this.env.flushed;
+    return dropped;
+  }
+
+  /**
+   * In a write transaction: keep the manifests `keep` accepts, drop the rest and their blocks;
+   * log records covered by the checkpoint of round `logBase` go too.
+   */
+  private collectRank(rank: number, keep: (round: number) => boolean, logBase: number): { manifestsDeleted: number; blocksDeleted: number } {
+    let manifestsDeleted = 0;
+    let blocksDeleted = 0;
+    const referenced = new Set<string>();
+    for (const { key, value } of [...this.ckpt.range<ManifestKey, Manifest>({ start: [rank], end: [rank + 1] })]) {
+      if (!keep(key[1])) {
+        this.ckpt.remove(key);
+        manifestsDeleted++;
+        continue;
+      }
+      if (key[1] === logBase) collectLog(this.log, value);
+      for (const [name, am] of Object.entries(value.arrays)) am.blocks.forEach((b, i) => referenced.add(`${name}\0${i}\0${b.round}`));
+    }
+    for (const key of [...(this.blocks.getKeys({ start: [rank], end: [rank + 1] }) as Iterable<BlockKey>)]) {
+      if (!referenced.has(`${key[1]}\0${key[2]}\0${key[3]}`)) {
+        this.blocks.remove(key);
+        blocksDeleted++;
+      }
+    }
+    return { manifestsDeleted, blocksDeleted };
+  }
+
+  /** Every checkpoint manifest of `rank`, oldest first. */
+  manifests(rank: number): Manifest[] {
+    return [...this.ckpt.range<ManifestKey, Manifest>({ start: [rank], end: [rank + 1] })].map((e) => e.value);
   }
 
   manifest(rank: number, round: number): Manifest | undefined {

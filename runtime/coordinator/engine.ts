@@ -30,7 +30,8 @@ import {
 import { CoordinatedCheckpoints, NoCheckpoints, type CheckpointProtocol, type ProtocolHost, type RoundStats } from './checkpoint-protocol.js';
 import { createMesh } from './mesh.js';
 import { MessageLogger } from './message-logger.js';
-import { LocalizedRecovery } from './localized-recovery.js';
+import { LocalizedRecovery, type Candidate, type RecoveryHost } from './localized-recovery.js';
+import { IndependentCheckpoints, restorePointOf } from './independent-checkpoints.js';
 import { truncateLog } from '../../storage/message-log.js';
 import { MessageChannel } from 'node:worker_threads';
 import type { ReplayOrder } from '../wire.js';
@@ -77,6 +78,12 @@ export class RunEngine {
   private timers: NodeJS.Timeout[] = [];
   private readonly logger: MessageLogger | null;
   private localized: LocalizedRecovery | null = null;
+  /** Uncoordinated / cic bookkeeping (null under coordinated rounds). */
+  private readonly independent: IndependentCheckpoints | null;
+  /** Per-rank schedule offsets of independent checkpoints (drawn from the seed). */
+  private readonly offsets: number[];
+  /** Epoch of each rank's latest rollback: its reports from before are about an undone history. */
+  private readonly rolledBackAt: number[];
   /** --verify: first digest seen per rank and step. */
   private readonly digests: Map<number, number>[] = [];
   private ending = false;
@@ -111,16 +118,22 @@ export class RunEngine {
     };
     this.protocol = config.checkpoint === 'coordinated' ? new CoordinatedCheckpoints(host, config.interval) : new NoCheckpoints();
     this.logger = config.logging === 'none' ? null : new MessageLogger(store, config.ranks);
+    const independent = config.checkpoint === 'uncoordinated' || config.checkpoint === 'cic';
+    this.independent = independent ? new IndependentCheckpoints({ size: config.ranks, store, send: (r, m) => this.send(r, m) }) : null;
+    const rng = mulberry32(config.seed ^ 0x0ff5e7);
+    this.offsets = Array.from({ length: config.ranks }, () => Math.floor(rng() * config.interval));
+    this.rolledBackAt = new Array<number>(config.ranks).fill(0);
   }
 
   async run(): Promise<Report> {
     this.job = await loadJob(this.config.job);
-    const line = this.store.line;
-    if (this.logger) await this.truncateLogs(line);
+    this.independent?.load();
+    const points = this.lineRestorePoints();
+    if (this.logger) await this.truncateLogs(points);
     const mesh = createMesh(this.config.ranks);
     for (let r = 0; r < this.config.ranks; r++) {
       this.waitingReady.add(r);
-      this.handles[r] = this.spawn(r, this.restorePoint(line, r), mesh[r]!);
+      this.handles[r] = this.spawn(r, points[r]!, mesh[r]!);
     }
     this.timers.push(setInterval(() => this.checkHeartbeats(), Math.max(10, Math.min(this.config.heartbeatMs * 2, this.config.heartbeatTimeoutMs / 4))));
     if (this.options.onProgress) this.timers.push(setInterval(() => this.options.onProgress!(this.progress()), 200));
@@ -174,6 +187,16 @@ export class RunEngine {
     return e ? { kind: 'checkpoint', round: e.round, step: e.step } : { kind: 'initial' };
   }
 
+  /**
+   * Where every rank restarts when all restart: the committed line, or under independent
+   * checkpoints the recovery line of an all-rank failure.
+   */
+  private lineRestorePoints(): RestorePoint[] {
+    if (this.independent) return this.independent.allFailLine().map(restorePointOf);
+    const line = this.store.line;
+    return Array.from({ length: this.config.ranks }, (_, r) => this.restorePoint(line, r));
+  }
+
   /** Deliveries covered by the checkpoint a rank restores (0 for the initial state). */
   private deliveredAt(restore: RestorePoint, rank: number): number {
     return restore.kind === 'checkpoint' ? (this.store.manifest(rank, restore.round)?.counters.delivered ?? 0) : 0;
@@ -187,9 +210,9 @@ export class RunEngine {
     return port2;
   }
 
-  private async truncateLogs(line: CommittedLine | null): Promise<void> {
+  private async truncateLogs(points: RestorePoint[]): Promise<void> {
     await this.store.env.transaction(() => {
-      for (let r = 0; r < this.config.ranks; r++) truncateLog(this.store.log, r, this.deliveredAt(this.restorePoint(line, r), r));
+      for (let r = 0; r < this.config.ranks; r++) truncateLog(this.store.log, r, this.deliveredAt(points[r]!, r));
     });
   }
 
@@ -198,7 +221,7 @@ export class RunEngine {
     const logPort = this.logPortFor(rank, replay ? replay.to : this.deliveredAt(restore, rank));
     const crashes = c.crashes
       .map((spec, index) => ({ spec, index }))
-      .filter((x) => x.spec.target === rank && !this.fired.has(x.index) && x.spec.kind !== 'checkpoint-committed');
+      .filter((x) => x.spec.target === rank && !this.fired.has(x.index) && (x.spec.kind !== 'checkpoint-committed' || this.independent !== null));
     const notifySteps = c.crashes.filter((s, i) => s.target === 'coordinator' && !this.fired.has(i)).map((s) => s.step);
     this.beats[rank] = { count: Atomics.load(this.status, rank * STATUS_SLOTS + SLOT_HEARTBEAT), at: performance.now() };
     return this.pool.spawn({
@@ -215,6 +238,9 @@ export class RunEngine {
       status: this.statusSab,
       times: this.timesSab,
       storePath: c.store,
+      checkpointing: c.checkpoint,
+      interval: c.interval,
+      offset: this.offsets[rank]!,
       incremental: c.incremental,
       blockBytes: c.blockBytes,
       logging: c.logging,
@@ -245,6 +271,11 @@ export class RunEngine {
         if (m.epoch !== this.epoch || this.localized || !this.waitingReady.has(m.rank)) return;
         this.waitingReady.delete(m.rank);
         if (this.waitingReady.size === 0) this.recovered();
+        return;
+      case 'checkpoint-taken':
+        if (!this.independent || m.epoch < this.rolledBackAt[m.rank]!) return;
+        await this.independent.onTaken(m);
+        this.onCommitted({ round: m.round, step: m.step, bytesWritten: m.bytesWritten, bytesLogical: m.bytesLogical, writeMs: m.writeMs, blockedMs: m.writeMs, garbageCollected: 0, incremental: false });
         return;
       case 'checkpoint-ready':
       case 'checkpoint-ack':
@@ -424,7 +455,7 @@ export class RunEngine {
     this.report.failures.push(failure);
     const inLocalized = this.localized !== null;
     this.localized = null;
-    if (this.logger && !inLocalized && this.pendingFailures.length === 0) {
+    if ((this.logger || this.independent) && !inLocalized && this.pendingFailures.length === 0) {
       this.waitingReady = new Set();
       for (const r of [...this.finished.keys()]) if (r === rank) this.finished.delete(r);
       this.localized = new LocalizedRecovery(this.recoveryHost(), [rank], failure, completed);
@@ -434,16 +465,28 @@ export class RunEngine {
     this.globalRollback(failure, completed);
   }
 
-  private recoveryHost() {
+  private recoveryHost(): RecoveryHost {
+    const zeros = new Array<number>(this.config.ranks).fill(0);
     return {
       size: this.config.ranks,
-      optimistic: this.config.logging === 'optimistic',
+      tracksDv: this.config.logging === 'optimistic' || this.independent !== null,
       store: this.store,
-      logger: this.logger!,
+      logger: this.logger,
+      candidates: (r: number): Candidate[] => {
+        if (this.independent) return this.independent.checkpoints(r).map((c) => ({ restore: restorePointOf(c), step: c.step, delivered: c.delivered, dv: c.dv }));
+        const restore = this.restorePoint(this.store.line, r);
+        if (restore.kind === 'initial') return [{ restore, step: 0, delivered: 0, dv: zeros }];
+        const m = this.store.manifest(r, restore.round)!;
+        return [{ restore, step: m.step, delivered: m.counters.delivered, dv: m.dv ?? zeros }];
+      },
+      beforeRestore: async (r: number, c: Candidate) => {
+        this.rolledBackAt[r] = this.epoch;
+        const kept = this.independent?.checkpoints(r).find((x) => x.round === (c.restore.kind === 'checkpoint' ? c.restore.round : 0));
+        if (kept) await this.independent!.rolledBack(r, kept, true);
+      },
       epoch: () => this.epoch,
       isDead: (r: number) => this.handles[r]!.state === 'dead',
       send: (r: number, m: ToRank, transfer: MessagePort[] = []) => this.send(r, m, transfer),
-      restorePoint: (r: number) => this.restorePoint(this.store.line, r),
       respawn: (r: number, restore: RestorePoint, peers: (MessagePort | null)[], replay: ReplayOrder) => this.respawnWhenGone(r, restore, peers, replay),
       nextRound: () => {
         const line = this.store.line;
@@ -476,16 +519,23 @@ export class RunEngine {
   /** Roll every rank back to the committed line: fresh mesh, fresh log ports, new epoch. */
   private globalRollback(failure: FailureRecord, completed: number[]): void {
     this.finished.clear();
-    const line = this.store.line;
+    const points = this.lineRestorePoints();
+    if (this.independent) {
+      const line = this.independent.allFailLine();
+      for (let r = 0; r < this.config.ranks; r++) {
+        this.rolledBackAt[r] = this.epoch;
+        void this.independent.rolledBack(r, line[r]!, false);
+      }
+    }
     if (this.logger) {
       // Everything logged after the line belongs to the abandoned world.
-      void this.truncateLogs(line);
+      void this.truncateLogs(points);
     }
     const mesh = createMesh(this.config.ranks);
     const lineSteps: number[] = [];
     this.waitingReady = new Set();
     for (let r = 0; r < this.config.ranks; r++) {
-      const restore = this.restorePoint(line, r);
+      const restore = points[r]!;
       lineSteps[r] = restore.kind === 'checkpoint' ? restore.step : 0;
       Atomics.store(this.status, r * STATUS_SLOTS + SLOT_STEP, lineSteps[r]!);
       this.waitingReady.add(r);
@@ -529,6 +579,11 @@ export class RunEngine {
     r.timing.runMs = now - (this.startedAt ?? this.t0);
     r.timing.stepsPerSecond = steps / (r.timing.runMs / 1000);
     r.checkpoints.aborted = this.protocol.aborted;
+    if (this.independent) {
+      r.checkpoints.basic = this.independent.basic;
+      r.checkpoints.forced = this.independent.forced;
+      r.checkpoints.garbageCollected += this.independent.collected;
+    }
     if (this.logger) {
       r.logging = { messages: this.logger.stats.messages, bytes: this.logger.stats.bytes, records: this.logger.stats.records, flushes: this.logger.stats.flushes, flushMs: this.logger.stats.flushMs } as Report['logging'];
       r.timing.loggingMs = [...this.finished.values()].reduce((a, f) => a + f.logWaitMs, 0);

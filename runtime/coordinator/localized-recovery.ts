@@ -1,6 +1,8 @@
 /**
- * Localized recovery under message logging: only the failed rank (pessimistic) or the failed
- * rank and its orphans (optimistic) roll back; everyone else keeps its state.
+ * Localized recovery: only the ranks that must roll back do. Under message logging that is the
+ * failed rank (pessimistic) or the failed rank and its orphans (optimistic); under independent
+ * checkpointing (uncoordinated, cic) it is whoever the recovery line takes back, each to its
+ * own checkpoint, the domino effect included. Everyone else keeps its state.
  *
  *  1. freeze    every survivor stops delivering, syncs its log, reports its interval and DV;
  *  2. decide    the state to recover: pessimistic, every survivor as it is and the failed rank
@@ -22,15 +24,28 @@ import type { FailureRecord } from '../report.js';
 import type { FromRank, ReplayOrder, RestorePoint, ToRank } from '../wire.js';
 import type { MessageLogger } from './message-logger.js';
 
+/** A checkpoint a rank can restore, with its place in the rank's history. */
+export interface Candidate {
+  restore: RestorePoint;
+  step: number;
+  /** Deliveries before it (a forced cic checkpoint: including its step's replayed tail). */
+  delivered: number;
+  dv: number[];
+}
+
 export interface RecoveryHost {
   readonly size: number;
-  readonly optimistic: boolean;
+  /** Ranks track dependency vectors (optimistic logging, independent checkpoints). */
+  readonly tracksDv: boolean;
   readonly store: CkptStore;
-  readonly logger: MessageLogger;
+  readonly logger: MessageLogger | null;
+  /** Restorable checkpoints of `rank`, oldest first (coordinated: the committed line's only). */
+  candidates(rank: number): readonly Candidate[];
+  /** `rank` will restore `c`: forget what came after it. */
+  beforeRestore(rank: number, c: Candidate): Promise<void>;
   epoch(): number;
   isDead(rank: number): boolean;
   send(rank: number, m: ToRank, transfer?: MessagePort[]): void;
-  restorePoint(rank: number): RestorePoint;
   /** Respawn a dead rank (once its old thread is gone) restoring `restore` and replaying. */
   respawn(rank: number, restore: RestorePoint, peers: (MessagePort | null)[], replay: ReplayOrder): void;
   /** Recovery done: announce the next round with thaw (returns it), and record the failure. */
@@ -76,40 +91,59 @@ export class LocalizedRecovery {
     }
   }
 
-  private floor(rank: number): { delivered: number; step: number; dv: number[]; sendSeq: number[] } {
-    const p = this.host.restorePoint(rank);
-    const zeros = new Array<number>(this.host.size).fill(0);
-    if (p.kind === 'initial') return { delivered: 0, step: 0, dv: zeros, sendSeq: zeros };
-    const m = this.host.store.manifest(rank, p.round)!;
-    return { delivered: m.counters.delivered, step: m.step, dv: m.dv ?? zeros, sendSeq: m.counters.sendSeq };
+  /** Send counters and delivery count of the state a candidate restores (before any replay). */
+  private base(rank: number, c: Candidate): { delivered: number; sendSeq: number[] } {
+    if (c.restore.kind === 'initial') return { delivered: 0, sendSeq: new Array<number>(this.host.size).fill(0) };
+    const m = this.host.store.manifest(rank, c.restore.round)!;
+    return { delivered: m.counters.delivered, sendSeq: m.counters.sendSeq };
   }
 
   private async maybeDecide(): Promise<void> {
     if (this.phase !== 'freezing' || this.frozen.size < this.host.size - this.failed.length) return;
     this.phase = 'restoring';
-    await this.host.logger.drain(); // every record a survivor synced is durable
+    const logger = this.host.logger;
+    await logger?.drain(); // every record a survivor synced is durable
     const n = this.host.size;
-    const floors = Array.from({ length: n }, (_, r) => this.floor(r));
+    const cands = Array.from({ length: n }, (_, r) => this.host.candidates(r));
+    const latest = (r: number) => cands[r]![cands[r]!.length - 1]!;
+    /** The checkpoint to restore for interval x: the latest at or before it. */
+    const choice = (r: number, x: number): Candidate => {
+      let best = cands[r]![0]!;
+      for (const c of cands[r]!) if (c.delivered <= x) best = c;
+      return best;
+    };
     const ceilings = Array.from({ length: n }, (_, r) =>
-      this.failed.includes(r) ? Math.max(floors[r]!.delivered, this.host.logger.durable(r)) : this.frozen.get(r)!.delivered,
+      this.failed.includes(r) ? Math.max(latest(r).delivered, logger?.durable(r) ?? 0) : this.frozen.get(r)!.delivered,
     );
     let rec = ceilings;
-    if (this.host.optimistic) {
+    if (this.host.tracksDv) {
       const histories: IntervalHistory[] = ceilings.map((ceiling, r) => {
         const dvs = new Map<number, number[]>();
-        dvs.set(floors[r]!.delivered, floors[r]!.dv);
-        for (const d of determinants(this.host.store.log, r, floors[r]!.delivered, ceiling)) if (d.dv) dvs.set(d.i, d.dv);
+        for (const c of cands[r]!) dvs.set(c.delivered, c.dv);
+        const from = cands[r]![0]!.delivered;
+        // With a log every interval from the oldest checkpoint up is reachable by replay.
+        if (logger) for (const d of determinants(this.host.store.log, r, from, ceiling)) if (d.dv) dvs.set(d.i, d.dv);
         const f = this.frozen.get(r);
         if (f?.dv) dvs.set(ceiling, f.dv);
-        return { floor: floors[r]!.delivered, ceiling, dvAt: (x: number) => dvs.get(x) ?? floors[r]!.dv };
+        const lower = logger
+          ? undefined
+          : (x: number) => {
+              let y = from;
+              for (const c of cands[r]!) if (c.delivered < x) y = c.delivered;
+              return y;
+            };
+        return { floor: from, ceiling, dvAt: (x: number) => dvs.get(x) ?? choice(r, x).dv, lower };
       });
       rec = maxRecoverableState(histories);
     }
     const R = Array.from({ length: n }, (_, r) => r).filter((r) => this.failed.includes(r) || rec[r]! < ceilings[r]!);
-    if (process.env.CKPT_DEBUG) process.stderr.write(`[recovery] floors ${JSON.stringify(floors.map((f) => f.delivered))} ceilings ${JSON.stringify(ceilings)} rec ${JSON.stringify(rec)} R ${JSON.stringify(R)}\n`);
+    if (process.env.CKPT_DEBUG) process.stderr.write(`[recovery] ceilings ${JSON.stringify(ceilings)} rec ${JSON.stringify(rec)} R ${JSON.stringify(R)}\n`);
     this.rolledBack = R;
     const inR = new Set(R);
-    const regenerated = R.map((r) => ({ rank: r, sendSeq: floors[r]!.sendSeq }));
+    const chosen = new Map(R.map((r) => [r, choice(r, rec[r]!)]));
+    const bases = new Map(R.map((r) => [r, this.base(r, chosen.get(r)!)]));
+    for (const r of R) await this.host.beforeRestore(r, chosen.get(r)!);
+    const regenerated = R.map((r) => ({ rank: r, sendSeq: bases.get(r)!.sendSeq }));
     // Fresh channels for every pair that touches a rolled-back rank.
     const peers: (MessagePort | null)[][] = Array.from({ length: n }, () => new Array<MessagePort | null>(n).fill(null));
     for (let a = 0; a < n; a++) {
@@ -125,8 +159,8 @@ export class LocalizedRecovery {
       const own = peers[r]!.filter((p): p is MessagePort => p !== null);
       if (inR.has(r)) {
         const replay: ReplayOrder = { to: rec[r]!, rolledBack: regenerated };
-        const restore = this.host.restorePoint(r);
-        this.host.logger.reset(r, rec[r]!);
+        const restore = chosen.get(r)!.restore;
+        logger?.reset(r, rec[r]!);
         if (this.host.isDead(r)) this.host.respawn(r, restore, peers[r]!, replay);
         else this.host.send(r, { v: 1, kind: 'rollback', epoch, restore, peers: peers[r]!, replay }, own);
       } else {
@@ -135,11 +169,14 @@ export class LocalizedRecovery {
     }
     const f = this.failure;
     f.rolledBack = R;
-    f.replayedMessages = R.reduce((s, r) => s + (rec[r]! - floors[r]!.delivered), 0);
-    f.reexecutedSteps = R.reduce((s, r) => s + Math.max(0, this.completed[r]! - floors[r]!.step), 0);
+    f.replayedMessages = R.reduce((s, r) => s + (rec[r]! - bases.get(r)!.delivered), 0);
+    f.reexecutedSteps = R.reduce((s, r) => s + Math.max(0, this.completed[r]! - chosen.get(r)!.step), 0);
     f.recoveryLine = Array.from({ length: n }, (_, r) =>
-      inR.has(r) ? { rank: r, checkpointStep: floors[r]!.step, resumeStep: floors[r]!.step } : { rank: r, checkpointStep: null, resumeStep: this.frozen.get(r)!.step },
+      inR.has(r)
+        ? { rank: r, checkpointStep: chosen.get(r)!.step, resumeStep: chosen.get(r)!.step }
+        : { rank: r, checkpointStep: null, resumeStep: this.frozen.get(r)!.step },
     );
+    f.domino = R.length === n && R.every((r) => chosen.get(r)!.restore.kind === 'initial');
   }
 
   private maybeThaw(): void {

@@ -39,8 +39,17 @@ export class RankComm implements Comm {
   private counters: ChannelCounters;
   /** Per source: highest seq accepted off the wire; anything at or below is a duplicate. */
   private known: number[];
-  /** Dependency vector (optimistic logging only). */
+  /** Dependency vector (optimistic logging, independent checkpointing). */
   dv: number[] | null = null;
+  /** The cic checkpoint index piggybacked on every message (null: not cic). */
+  index: number | null = null;
+  /**
+   * cic: called before a live delivery of a message with a higher index than ours; takes the
+   * forced checkpoint (Briatico-Ciuffoletti-Simoncini 1984) before the job sees the message.
+   */
+  onForce: ((m: AppMessage) => Promise<void>) | null = null;
+  /** Called after every delivery (cic keeps the step's deliveries for a mid-step checkpoint). */
+  onDelivered: ((m: AppMessage) => void) | null = null;
   log: LogClient | null = null;
   copies: SentCopies | null = null;
   private replay: { source: ReplaySource; to: number; held: MeshMessage[]; done: () => void } | null = null;
@@ -104,6 +113,11 @@ export class RankComm implements Comm {
     this.copies?.clear();
     this.replay = null;
     this.liveDeliveries = 0;
+  }
+
+  /** Is a localized recovery holding this rank (frozen, and not replaying its way back)? */
+  get isFrozen(): Promise<void> | null {
+    return this.replay ? null : (this.frozen?.promise ?? null);
   }
 
   /** Highest seq this rank has from each source, delivered or queued. */
@@ -203,6 +217,7 @@ export class RankComm implements Comm {
     }
     const m: AppMessage = { k: 'm', src: this.rank, dst: dest, seq, tag, payload: body };
     if (this.dv) m.dv = [...this.dv];
+    if (this.index !== null) m.ix = this.index;
     this.copies?.keep(m); // before a transfer detaches the payload
     this.ports[dest]!.postMessage(m, transfer);
     this.messagesSent++;
@@ -238,6 +253,7 @@ export class RankComm implements Comm {
         continue;
       }
       m = await this.mailbox.receive(source, tag);
+      if (!this.frozen && this.onForce && this.index !== null && (m.ix ?? 0) > this.index) await this.onForce(m);
       if (this.frozen) {
         // Frozen while waiting (a recovery began): the message is not delivered yet.
         this.mailbox.putBack(m);
@@ -245,6 +261,7 @@ export class RankComm implements Comm {
       }
       break;
     }
+    if (this.index !== null && (m.ix ?? 0) > this.index) this.index = m.ix!; // replayed: its forced checkpoint exists already
     const index = ++this.counters.delivered;
     this.counters.recvSeq[m.src] = m.seq;
     if (this.dv) {
@@ -253,6 +270,7 @@ export class RankComm implements Comm {
     }
     if (!replayed) this.liveDeliveries++;
     if (!replayed && this.log) await this.log.delivered(index, m, this.dv ? [...this.dv] : undefined, source === ANY);
+    this.onDelivered?.(m);
     if (replayed && this.replay && index >= this.replay.to) this.replay.done();
     this.onActivity();
     return m;

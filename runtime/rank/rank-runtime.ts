@@ -30,6 +30,8 @@ import { ReplaySource } from './replay.js';
 import { contents, determinants } from '../../storage/message-log.js';
 import { deferred, type Deferred } from './deferred.js';
 import { inflict } from './faults.js';
+import { LocalCheckpointer, type CheckpointFaults } from './local-checkpoints.js';
+import type { Manifest } from '../../storage/manifest.js';
 
 /** Unwinds whatever the rank was doing when the coordinator orders a rollback. */
 class RollbackSignal extends Error {
@@ -60,6 +62,8 @@ export class RankRuntime {
   private readonly times: Float64Array;
   private env: RootDatabase | null = null;
   private io: CheckpointIO | null = null;
+  /** Independent checkpointing (uncoordinated, cic); null under coordinated rounds. */
+  private local: LocalCheckpointer | null = null;
   private round: Round | null = null;
   private markers = new Map<number, Set<number>>();
   private markersDone: Deferred<void> | null = null;
@@ -103,7 +107,8 @@ export class RankRuntime {
         this.env = await this.native(() => openEnv(t.storePath!));
         this.io = new CheckpointIO(this.env, t.blockBytes, t.incremental);
       }
-      if (t.logging !== 'none') this.comm.copies = new SentCopies(t.size);
+      if (t.logging !== 'none' || this.independent) this.comm.copies = new SentCopies(t.size);
+      if (this.independent && this.io) this.local = this.localCheckpointer(this.io);
       const t0 = performance.now();
       this.control.on('message', (m: ToRank) => this.onControl(m));
       await this.native(() => this.restore(t.restore, t.peers, t.replay));
@@ -144,6 +149,7 @@ export class RankRuntime {
       await this.safePoint();
       await this.injectFaults();
       if (t.notifySteps.includes(this.step)) this.post({ v: 1, kind: 'step-begin', rank: t.rank, step: this.step });
+      this.local?.stepStart();
       this.stepping = true;
       // Not guarded: a rollback fails the step's pending receives (Mailbox.reset), which
       // unwinds it; guarding every step would cost a promise per step for nothing.
@@ -215,7 +221,50 @@ export class RankRuntime {
 
   // ------------------------------------------------------------------ checkpoint protocol
 
+  private get independent(): boolean {
+    return this.task.checkpointing === 'uncoordinated' || this.task.checkpointing === 'cic';
+  }
+
+  private localCheckpointer(io: CheckpointIO): LocalCheckpointer {
+    const t = this.task;
+    const faults = (): CheckpointFaults => {
+      const hook = (kind: string) => {
+        const f = this.takeFault(kind);
+        return f ? () => inflict(this.faultTarget(), f.index, 'crash') : undefined;
+      };
+      // An independent checkpoint is committed once flushed and reported: both late kinds land there.
+      return { before: hook('checkpoint-before'), during: hook('checkpoint'), after: hook('checkpoint-acked') ?? hook('checkpoint-committed') };
+    };
+    return new LocalCheckpointer(
+      {
+        rank: t.rank,
+        size: t.size,
+        comm: this.comm,
+        step: () => this.step,
+        state: () => this.state,
+        epoch: () => this.epoch,
+        post: (m) => this.post(m),
+        write: async (input, midWrite) => {
+          const result = await this.guard(this.native(() => io.write(input, midWrite)));
+          io.settle(true); // no round to wait for: every independent checkpoint stands alone
+          return result;
+        },
+        faults,
+      },
+      t.interval,
+      t.offset,
+      t.checkpointing === 'cic',
+    );
+  }
+
   private async safePoint(): Promise<void> {
+    if (this.local) {
+      // No checkpoint while a recovery holds this rank: the coordinator decided with what it had.
+      const frozen = this.comm.isFrozen;
+      if (frozen) await this.guard(frozen);
+      await this.local.atBoundary();
+      return;
+    }
     const r = this.round;
     if (!r) return;
     if (r.cut === null && this.step >= r.boundary) await this.guard(r.cutKnown.promise);
@@ -302,6 +351,10 @@ export class RankRuntime {
       this.waits.clear();
       return;
     }
+    if (m.kind === 'collect') {
+      this.comm.copies?.prune(m.bounds);
+      return;
+    }
     if (m.kind === 'freeze' && m.epoch > this.epoch) this.epoch = m.epoch; // a localized recovery begins
     if (m.epoch !== this.epoch) return; // addressed to a world that was rolled back
     switch (m.kind) {
@@ -364,6 +417,8 @@ export class RankRuntime {
     const epoch = this.epoch;
     this.comm.freeze();
     this.abortRound();
+    // A checkpoint being written is reported before 'frozen', so the coordinator decides with it.
+    await this.local?.settled();
     await this.comm.log?.sync();
     if (epoch !== this.epoch) return;
     this.post({ v: 1, kind: 'frozen', rank: this.task.rank, epoch, delivered: this.comm.getCounters().delivered, dv: this.comm.dv ? [...this.comm.dv] : null, step: this.step });
@@ -389,27 +444,36 @@ export class RankRuntime {
 
   // ------------------------------------------------------------------ restore and rollback
 
-  private restore(point: RestorePoint, peers: (MessagePort | null)[], replay: ReplayOrder | null): void {
+  private async restore(point: RestorePoint, peers: (MessagePort | null)[], replay: ReplayOrder | null): Promise<void> {
     const t = this.task;
     const info = { rank: t.rank, size: t.size, seed: t.seed };
     let channelState: import('../wire.js').AppMessage[] = [];
+    let manifest: Manifest | null = null;
+    const tracksDv = t.logging === 'optimistic' || this.independent;
+    // Before the channel reset below (which must share a tick with the attach).
+    if (this.local) await this.io!.dropAfter(t.rank, point.kind === 'checkpoint' ? point.round : 0);
     if (point.kind === 'initial') {
       this.state = this.job.init(info, t.params);
       this.step = 0;
       this.comm.restoreChannels({ sendSeq: new Array(t.size).fill(0), recvSeq: new Array(t.size).fill(0), delivered: 0 }, [], new Error('restart'));
-      this.comm.dv = t.logging === 'optimistic' ? new Array(t.size).fill(0) : null;
+      this.comm.dv = tracksDv ? new Array(t.size).fill(0) : null;
       this.io?.resetBase();
     } else {
       if (!this.io) throw new CkptError('ERR_INTERNAL', 'restore from a checkpoint without a store');
-      const { state, manifest } = this.io.read(t.rank, point.round);
-      this.state = state;
+      const read = this.io.read(t.rank, point.round);
+      manifest = read.manifest;
+      this.state = read.state;
       this.step = manifest.step;
       channelState = manifest.mailbox;
       this.comm.restoreChannels(manifest.counters, manifest.mailbox, new Error('restart'));
-      this.comm.dv = t.logging === 'optimistic' ? [...(manifest.dv ?? new Array(t.size).fill(0))] : null;
+      this.comm.dv = tracksDv ? [...(manifest.dv ?? new Array(t.size).fill(0))] : null;
     }
+    this.comm.copies?.load(manifest?.copies ?? []);
+    this.local?.restored(manifest);
     const delivered = this.comm.getCounters().delivered;
-    this.restoredWithReplay = replay !== null;
+    // A forced (cic) checkpoint restores its step's start and replays the step's deliveries so far.
+    const tail = (manifest?.tail ?? []).map((d, k) => ({ i: delivered + k + 1, src: d.src, seq: d.seq }));
+    this.restoredWithReplay = replay !== null || tail.length > 0;
     if (t.logging !== 'none' && t.logPort) {
       // Replayed deliveries are served from the log and never wait for it (see RankComm.receive).
       this.comm.log ??= new LogClient(t.logPort, t.logging === 'pessimistic', t.logging === 'optimistic' ? { batch: t.logBatch, flushMs: t.logFlushMs } : null);
@@ -420,16 +484,25 @@ export class RankRuntime {
     this.markers.clear();
     this.markersDone = null;
     Atomics.store(this.status, t.rank * STATUS_SLOTS + SLOT_STEP, this.step);
+    if (this.independent) {
+      // Messages sent before this checkpoint that a peer restored behind may need again (the
+      // line's in-transit messages): resend every copy on the fresh channels; receivers drop
+      // what they hold already. Sent before any regenerated message, so never behind a newer seq.
+      for (let p = 0; p < t.size; p++) if (p !== t.rank) this.comm.resend(p, 0);
+    }
     if (replay && this.env) {
       // Localized recovery: re-execute from the checkpoint, serving the logged deliveries, then
       // wait (frozen) for the coordinator to finish the recovery.
       const log = openDatabases(this.env).log;
-      const source = new ReplaySource(t.rank, determinants(log, t.rank, delivered, replay.to), channelState, contents(log, t.rank));
+      const logged = t.logging === 'none' ? [] : determinants(log, t.rank, delivered + tail.length, replay.to);
+      const source = new ReplaySource(t.rank, [...tail, ...logged], channelState, t.logging === 'none' ? new Map() : contents(log, t.rank));
       this.comm.freeze();
       this.started.resolve();
       this.comm.startReplay(source, replay.to, replay.rolledBack, () => {
         this.post({ v: 1, kind: 'replayed', rank: t.rank, epoch: this.epoch, known: this.comm.knownSeqs(), step: this.step, replayed: replay.to - delivered });
       });
+    } else if (tail.length) {
+      this.comm.startReplay(new ReplaySource(t.rank, tail, channelState, new Map()), delivered + tail.length, [], () => {});
     }
   }
 
@@ -445,6 +518,7 @@ export class RankRuntime {
       this.comm.log = null;
       this.task.logPort = cmd.logPort;
     }
+    await this.local?.settled();
     await this.native(() => this.restore(cmd.restore, cmd.peers, cmd.replay ?? null));
     this.post({ v: 1, kind: 'ready', rank: this.task.rank, epoch: this.epoch, step: this.step, restoreMs: performance.now() - t0 });
   }

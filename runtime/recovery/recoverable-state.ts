@@ -9,12 +9,24 @@
  * interval depends on an interval of another rank above that rank's current bound, until
  * nothing changes. Bounds only go down, so this terminates; the result is the maximum
  * consistent recoverable state (the set of such states is closed under component-wise max).
+ *
+ * This is the runtime's recovery-line computation for every protocol. Restoring a rank to
+ * interval x re-executes every send up to its next delivery, which is exactly the contract's
+ * trace model (sends are regenerated, a receive is replayed only if logged), so this yields
+ * the same line as recovery-line.ts on the run's trace (a property test checks that).
  */
 export interface IntervalHistory {
   floor: number;
   ceiling: number;
   /** Dependency vector of interval x, floor <= x <= ceiling. */
   dvAt(x: number): ArrayLike<number>;
+  /**
+   * The highest interval below x the rank can be brought back to (default x - 1: every
+   * interval from the floor up is reachable by replaying the log). Without a log only
+   * checkpoints are restorable, and uncoordinated checkpointing lowers a rank from one
+   * checkpoint to the one before (the domino effect, Randell 1975).
+   */
+  lower?(x: number): number;
 }
 
 export function maxRecoverableState(ranks: IntervalHistory[]): number[] {
@@ -28,7 +40,8 @@ export function maxRecoverableState(ranks: IntervalHistory[]): number[] {
     changed = false;
     for (let i = 0; i < ranks.length; i++) {
       let x = rec[i]!;
-      while (x > ranks[i]!.floor && !consistent(i, x)) x--;
+      const h = ranks[i]!;
+      while (x > h.floor && !consistent(i, x)) x = h.lower ? Math.max(h.floor, h.lower(x)) : x - 1;
       if (x !== rec[i]) {
         rec[i] = x;
         changed = true;

@@ -9,7 +9,7 @@ import type { Report } from '../../dist/runtime/index.js';
 
 export interface Protocol {
   name: string;
-  checkpoint: 'coordinated';
+  checkpoint: 'coordinated' | 'uncoordinated' | 'cic';
   incremental: boolean;
   logging: 'none' | 'pessimistic' | 'optimistic';
 }
@@ -19,6 +19,10 @@ export const PROTOCOLS: Protocol[] = [
   { name: 'coordinated+incremental', checkpoint: 'coordinated', incremental: true, logging: 'none' },
   { name: 'coordinated+pessimistic', checkpoint: 'coordinated', incremental: false, logging: 'pessimistic' },
   { name: 'coordinated+incremental+optimistic', checkpoint: 'coordinated', incremental: true, logging: 'optimistic' },
+  { name: 'uncoordinated', checkpoint: 'uncoordinated', incremental: false, logging: 'none' },
+  { name: 'uncoordinated+optimistic', checkpoint: 'uncoordinated', incremental: false, logging: 'optimistic' },
+  { name: 'cic+incremental', checkpoint: 'cic', incremental: true, logging: 'none' },
+  { name: 'cic+pessimistic', checkpoint: 'cic', incremental: false, logging: 'pessimistic' },
 ];
 
 export interface Workload {
