@@ -3,13 +3,21 @@ import { CkptStore } from '../storage/store.js';
 import type { RunConfig } from '../runtime/options.js';
 import { bytes } from './format.js';
 import { logSizes } from '../storage/message-log.js';
+import { IndependentCheckpoints } from '../runtime/coordinator/independent-checkpoints.js';
 
 export async function inspectStore(dir: string) {
   const store = await CkptStore.open(dir, { readOnly: true });
   try {
     const config = store.config as RunConfig;
-    const checkpoints = store.checkpoints();
-    const line = store.line;
+    const independent = config.checkpoint === 'uncoordinated' || config.checkpoint === 'cic';
+    // Independent checkpoints stand alone once flushed; the line is where all ranks would restart.
+    const checkpoints = store.checkpoints().map((c) => (independent ? { ...c, committed: true } : c));
+    let line = store.line;
+    if (independent) {
+      const idx = new IndependentCheckpoints({ size: config.ranks, store, send: () => {} });
+      idx.load();
+      line = { round: 0, committedAt: Date.now(), ranks: idx.allFailLine().map((c, rank) => ({ rank, round: c.round, step: c.step })) };
+    }
     const perRank = Array.from({ length: config.ranks }, (_, rank) => checkpoints.filter((c) => c.rank === rank));
     return {
       store: store.dir,

@@ -158,7 +158,6 @@ export async function resolveRunOptions(o: RunOptions): Promise<RunConfig> {
   const mtbf = o.mtbf === undefined ? null : parseNumber('--mtbf', o.mtbf, 0.001);
   const seed = o.seed === undefined ? DEFAULT_SEED : parseInteger('--seed', o.seed, 0, 2 ** 32 - 1);
   if (o.incremental && checkpoint === 'none') throw usage('--incremental needs a checkpoint mode other than none');
-  if (o.trace) throw usage('--trace is not available yet (planned: issue 5)');
   for (const [k, msg] of Object.entries(NOT_YET)) {
     const [opt, val] = k.split(':');
     if ((opt === 'checkpoint' && checkpoint === val) || (opt === 'logging' && logging === val)) throw usage(msg!);
@@ -186,7 +185,7 @@ export async function resolveRunOptions(o: RunOptions): Promise<RunConfig> {
     mtbf,
     seed,
     store: o.store ? resolve(cwd, o.store) : defaultStore(job.name, cwd),
-    trace: o.trace ?? null,
+    trace: o.trace ? resolve(cwd, o.trace) : null,
     verify: Boolean(o.verify),
     heartbeatMs,
     heartbeatTimeoutMs,

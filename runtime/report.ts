@@ -49,6 +49,8 @@ export interface Report {
   verify: { checkedSteps: number; mismatches: number; firstMismatch?: { rank: number; step: number } };
   store: string;
   sessions: number;
+  /** --trace: where the trace went; it stops at the first failure (`failed`). */
+  trace?: { file: string; events: number; failed: number[] };
 }
 
 export function emptyReport(config: RunConfig): Report {

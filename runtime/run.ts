@@ -22,6 +22,10 @@ async function drive(config: RunConfig, store: CkptStore, hooks: RunHooks, previ
   let report: Report;
   try {
     report = await engine.run();
+    if (engine.tracer && config.trace) {
+      const t = engine.tracer.write(config.trace);
+      report.trace = { file: config.trace, events: t.events, failed: engine.tracer.failed };
+    }
   } catch (e) {
     await store.setStatus({ state: 'failed', message: (e as Error).message }).catch(() => {});
     await store.close();

@@ -193,6 +193,8 @@ export interface RankTask {
   notifySteps: number[];
   heartbeatMs: number;
   verify: boolean;
+  /** --trace: this rank's event ring lives here (rank/tracer.ts). */
+  traceBuffer: SharedArrayBuffer | null;
 }
 
 // ---------------------------------------------------------------- shared status block

@@ -3,6 +3,51 @@ import fc from 'fast-check';
 import { parseTrace, type Trace, type TraceEvent } from '../dist/runtime/recovery/trace.js';
 import { maxRecoverableLine } from '../dist/runtime/recovery/recovery-line.js';
 import { CkptError } from '../dist/runtime/errors.js';
+import { maxRecoverableState } from '../dist/runtime/recovery/recoverable-state.js';
+
+/**
+ * The runtime's computation on the same history: state intervals (deliveries so far) with
+ * Strom-Yemini dependency vectors, restorable intervals from checkpoints and logged receives,
+ * fed to maxRecoverableState; interval x maps back to the position just before receive x + 1.
+ */
+function byIntervals(t: Trace, failed: number[]): number[] {
+  const pt = parseTrace(t);
+  const n = t.processes;
+  const cur = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  const dvs: number[][][] = Array.from({ length: n }, () => [new Array<number>(n).fill(0)]);
+  const atSend = new Map<string, number[]>();
+  for (const e of t.events) {
+    if (e.kind === 'send') atSend.set(e.message, [...cur[e.process]!]);
+    else if (e.kind === 'recv') {
+      const dv = cur[e.process]!;
+      const s = atSend.get(e.message)!;
+      for (let j = 0; j < n; j++) dv[j] = Math.max(dv[j]!, s[j]!);
+      dv[e.process] = dv[e.process]! + 1;
+      dvs[e.process]!.push([...dv]);
+    }
+  }
+  const histories = pt.histories.map((h, p) => {
+    const recvAt: number[] = []; // position of each receive
+    h.kinds.forEach((k, i) => k === 'r' && recvAt.push(i));
+    const before = (pos: number) => recvAt.filter((i) => i < pos).length;
+    const ok = new Set<number>();
+    for (const c of h.checkpoints) {
+      let x = before(c);
+      ok.add(x);
+      while (x < recvAt.length && h.logged[recvAt[x]!]) ok.add(++x);
+    }
+    if (!failed.includes(p)) ok.add(recvAt.length);
+    const sorted = [...ok].sort((a, b) => a - b);
+    return {
+      floor: 0,
+      ceiling: sorted[sorted.length - 1]!,
+      dvAt: (x: number) => dvs[p]![x]!,
+      lower: (x: number) => Math.max(0, ...sorted.filter((y) => y < x)),
+      toPosition: (x: number) => (x < recvAt.length ? recvAt[x]! : h.kinds.length),
+    };
+  });
+  return maxRecoverableState(histories).map((x, p) => histories[p]!.toPosition(x));
+}
 
 const line = (t: Trace, failed: number[]) => maxRecoverableLine(parseTrace(t), new Set(failed));
 
@@ -68,6 +113,16 @@ describe('recovery line', () => {
         const failed = [...new Set(f.map((x) => x % t.processes))];
         const got = line(t, failed).line.map((e) => e.position);
         expect(got).toEqual(bruteForce(t, failed));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('is what the runtime computes over dependency vectors and state intervals (property)', () => {
+    fc.assert(
+      fc.property(traceArb, fc.array(fc.nat(3), { maxLength: 3 }), (t, f) => {
+        const failed = [...new Set(f.map((x) => x % t.processes))];
+        expect(byIntervals(t, failed)).toEqual(line(t, failed).line.map((e) => e.position));
       }),
       { numRuns: 400 },
     );

@@ -36,6 +36,7 @@ import { truncateLog } from '../../storage/message-log.js';
 import { MessageChannel } from 'node:worker_threads';
 import type { ReplayOrder } from '../wire.js';
 import { RankPool, type RankHandle } from './rank-pool.js';
+import { TraceRecorder } from './trace-recorder.js';
 
 /** CKPT_DEBUG=1 traces coordinator events on stderr. */
 const DEBUG = Boolean(process.env.CKPT_DEBUG);
@@ -84,6 +85,8 @@ export class RunEngine {
   private readonly offsets: number[];
   /** Epoch of each rank's latest rollback: its reports from before are about an undone history. */
   private readonly rolledBackAt: number[];
+  /** --trace (a fresh run only: a resumed one has no record of what happened before). */
+  readonly tracer: TraceRecorder | null;
   /** --verify: first digest seen per rank and step. */
   private readonly digests: Map<number, number>[] = [];
   private ending = false;
@@ -123,6 +126,7 @@ export class RunEngine {
     const rng = mulberry32(config.seed ^ 0x0ff5e7);
     this.offsets = Array.from({ length: config.ranks }, () => Math.floor(rng() * config.interval));
     this.rolledBackAt = new Array<number>(config.ranks).fill(0);
+    this.tracer = config.trace && !options.previous ? new TraceRecorder(config.ranks) : null;
   }
 
   async run(): Promise<Report> {
@@ -253,6 +257,7 @@ export class RunEngine {
       notifySteps,
       heartbeatMs: c.heartbeatMs,
       verify: c.verify,
+      traceBuffer: this.tracer?.buffer ?? null,
     });
   }
 
@@ -428,6 +433,7 @@ export class RunEngine {
    */
   private failure(rank: number, detectedBy: 'exit' | 'heartbeat', reason?: string): void {
     const detectedAt = wallNow();
+    this.tracer?.stop(rank);
     const firing = Atomics.exchange(this.status, rank * STATUS_SLOTS + SLOT_FIRING, 0);
     const specIndex = firing > 0 ? firing - 1 : null;
     const spec = specIndex === null ? null : this.config.crashes[specIndex]!;

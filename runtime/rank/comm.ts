@@ -17,6 +17,7 @@ import type { LogClient } from './log-client.js';
 import { SentCopies } from './sent-copies.js';
 import { ReplayOver, type ReplaySource } from './replay.js';
 import { deferred, type Deferred } from './deferred.js';
+import { TRACE_RECV, TRACE_SEND, type Tracer } from './tracer.js';
 
 // Internal tags for collectives (user tags are >= 0; ANY is -1). Collectives are entered in the
 // same order on every rank and channels are FIFO, so one tag per kind is enough (as in MPI).
@@ -52,6 +53,8 @@ export class RankComm implements Comm {
   onDelivered: ((m: AppMessage) => void) | null = null;
   log: LogClient | null = null;
   copies: SentCopies | null = null;
+  /** --trace: sends and deliveries are recorded here. */
+  tracer: Tracer | null = null;
   private replay: { source: ReplaySource; to: number; held: MeshMessage[]; done: () => void } | null = null;
   private frozen: Deferred<void> | null = null;
   /** Called for every marker that arrives (checkpoint protocol). */
@@ -219,6 +222,7 @@ export class RankComm implements Comm {
     if (this.dv) m.dv = [...this.dv];
     if (this.index !== null) m.ix = this.index;
     this.copies?.keep(m); // before a transfer detaches the payload
+    this.tracer?.record(TRACE_SEND, dest, seq); // before it leaves: a receive never precedes its send
     this.ports[dest]!.postMessage(m, transfer);
     this.messagesSent++;
     this.onActivity();
@@ -269,6 +273,7 @@ export class RankComm implements Comm {
       this.dv[this.rank] = index;
     }
     if (!replayed) this.liveDeliveries++;
+    this.tracer?.record(TRACE_RECV, m.src, m.seq);
     if (!replayed && this.log) await this.log.delivered(index, m, this.dv ? [...this.dv] : undefined, source === ANY);
     this.onDelivered?.(m);
     if (replayed && this.replay && index >= this.replay.to) this.replay.done();

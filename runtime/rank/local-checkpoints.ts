@@ -26,6 +26,7 @@ import type { CheckpointInput, MidWriteHook, WriteResult } from '../../storage/c
 import type { Manifest } from '../../storage/manifest.js';
 import type { ChannelCounters, RankComm } from './comm.js';
 import type { AppMessage, CheckpointTaken } from '../wire.js';
+import { TRACE_CHECKPOINT } from './tracer.js';
 
 export interface CheckpointFaults {
   before?: () => Promise<void>;
@@ -170,6 +171,7 @@ export class LocalCheckpointer {
       this.inFlight = null;
     }
     this.lastStep = input.step;
+    this.host.comm.tracer?.record(TRACE_CHECKPOINT, 0, 0); // flushed: restorable from here on
     const x = input.extra!;
     this.host.post({
       v: 1,

@@ -32,6 +32,7 @@ import { deferred, type Deferred } from './deferred.js';
 import { inflict } from './faults.js';
 import { LocalCheckpointer, type CheckpointFaults } from './local-checkpoints.js';
 import type { Manifest } from '../../storage/manifest.js';
+import { TRACE_CHECKPOINT, TRACE_LOGGED, Tracer } from './tracer.js';
 
 /** Unwinds whatever the rank was doing when the coordinator orders a rollback. */
 class RollbackSignal extends Error {
@@ -102,6 +103,7 @@ export class RankRuntime {
       this.heartbeat = setInterval(() => this.beat(), Math.max(5, t.heartbeatMs));
       this.comm.onActivity = () => this.beat();
       this.comm.onMarker = (m) => this.onMarker(m.src, m.round);
+      if (t.traceBuffer) this.comm.tracer = new Tracer(t.traceBuffer, t.rank);
       this.job = await loadJob(t.job);
       if (t.storePath) {
         this.env = await this.native(() => openEnv(t.storePath!));
@@ -305,6 +307,8 @@ export class RankRuntime {
     if (acked) await inflict(this.faultTarget(), acked.index, 'crash');
     // Message blocking: nothing is sent until the coordinator has decided the round.
     const committed = await this.guard(r.done.promise);
+    // Restorable only once committed; nothing was delivered or sent since the cut.
+    if (committed) this.comm.tracer?.record(TRACE_CHECKPOINT, 0, 0);
     if (this.round === r) {
       this.io.settle(committed);
       if (committed) this.comm.copies?.clear();
@@ -476,7 +480,11 @@ export class RankRuntime {
     this.restoredWithReplay = replay !== null || tail.length > 0;
     if (t.logging !== 'none' && t.logPort) {
       // Replayed deliveries are served from the log and never wait for it (see RankComm.receive).
-      this.comm.log ??= new LogClient(t.logPort, t.logging === 'pessimistic', t.logging === 'optimistic' ? { batch: t.logBatch, flushMs: t.logFlushMs } : null);
+      if (!this.comm.log) {
+        this.comm.log = new LogClient(t.logPort, t.logging === 'pessimistic', t.logging === 'optimistic' ? { batch: t.logBatch, flushMs: t.logFlushMs } : null);
+        const tracer = this.comm.tracer;
+        if (tracer) this.comm.log.onLogged = (src, seq) => tracer.record(TRACE_LOGGED, src, seq);
+      }
     }
     // Same tick as the mailbox reset: no message of the new world can slip in before it.
     this.comm.attach(peers);
