@@ -141,7 +141,13 @@ program
   .option('--debug', 'print stack traces with errors')
   .action(async (o) => {
     const { runBench, markdown } = await import('../bench/matrix.js');
-    const result = await runBench({ quick: o.quick, out: o.out });
+    const tty = process.stderr.isTTY || process.env.CKPT_PROGRESS === "1";
+    const started = Date.now();
+    const result = await runBench({
+      quick: o.quick,
+      out: o.out,
+      onProgress: (line) => tty && process.stderr.write(`ckpt bench: ${line} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`),
+    });
     process.stdout.write(o.json ? JSON.stringify(result, null, 2) + '\n' : markdown(result));
   });
 

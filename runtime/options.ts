@@ -53,7 +53,8 @@ export interface RunConfig {
   readonly params: Readonly<Params>;
   readonly checkpoint: CheckpointMode;
   readonly interval: number;
-  readonly intervalSource: 'option' | 'job-default';
+  /** auto: `interval` is only where Young/Daly starts (see coordinator/interval-policy.ts). */
+  readonly intervalSource: 'option' | 'job-default' | 'auto';
   readonly incremental: boolean;
   readonly logging: LoggingMode;
   readonly crashes: readonly CrashSpec[];
@@ -152,10 +153,12 @@ export async function resolveRunOptions(o: RunOptions): Promise<RunConfig> {
   const maxSteps = steps ?? job.maxSteps?.(params) ?? 1_000_000;
   const checkpoint = oneOf('--checkpoint', o.checkpoint, CHECKPOINT_MODES, 'coordinated');
   const logging = oneOf('--logging', o.logging, LOGGING_MODES, 'none');
-  if (o.interval === 'auto') throw usage('--interval auto is not available yet (planned: issue 6); give a number of steps');
-  const interval = o.interval === undefined ? job.defaultInterval(params, steps) : parseInteger('--interval', o.interval, 1);
+  const auto = o.interval === 'auto';
+  const interval = o.interval === undefined || auto ? job.defaultInterval(params, steps) : parseInteger('--interval', o.interval, 1);
   const crashes = (o.crash ?? []).map((c) => parseCrashSpec(c, ranks));
   const mtbf = o.mtbf === undefined ? null : parseNumber('--mtbf', o.mtbf, 0.001);
+  if (auto && mtbf === null) throw usage('--interval auto derives the interval from the failure rate: give --mtbf SECONDS too, or a number of steps');
+  if (auto && checkpoint === 'none') throw usage('--interval auto needs a checkpoint mode other than none');
   const seed = o.seed === undefined ? DEFAULT_SEED : parseInteger('--seed', o.seed, 0, 2 ** 32 - 1);
   if (o.incremental && checkpoint === 'none') throw usage('--incremental needs a checkpoint mode other than none');
   for (const [k, msg] of Object.entries(NOT_YET)) {
@@ -178,7 +181,7 @@ export async function resolveRunOptions(o: RunOptions): Promise<RunConfig> {
     params: Object.freeze(params),
     checkpoint,
     interval,
-    intervalSource: o.interval === undefined ? 'job-default' : 'option',
+    intervalSource: auto ? 'auto' : o.interval === undefined ? 'job-default' : 'option',
     incremental: Boolean(o.incremental),
     logging,
     crashes: Object.freeze(crashes),

@@ -33,7 +33,16 @@ export interface Report {
   steps: number;
   params: Record<string, unknown>;
   seed: number;
-  protocol: { checkpoint: string; interval: number; intervalSource: string; incremental: boolean; logging: string };
+  protocol: {
+    checkpoint: string;
+    /** Steps between checkpoints (auto: the last one chosen). */
+    interval: number;
+    intervalSource: string;
+    incremental: boolean;
+    logging: string;
+    /** How the interval was chosen, and why (auto: Young/Daly inputs and result). */
+    intervalChoice?: import('./coordinator/interval-policy.js').IntervalChoice;
+  };
   result: { digest: string } & Record<string, unknown>;
   /**
    * wallMs: the whole call; startupMs: until every rank was ready; runMs: from the start signal

@@ -76,6 +76,8 @@ export type ToRank =
    * rank's messages (the all-fail recovery line holds them), so their copies can go.
    */
   | { v: 1; kind: 'collect'; bounds: number[] }
+  /** Independent checkpoints under --interval auto: the new basic interval. */
+  | { v: 1; kind: 'set-interval'; interval: number }
   | { v: 1; kind: 'stop' };
 
 /** Replay logged deliveries up to `to` after restoring (message logging). */

@@ -15,6 +15,7 @@
 import type { CheckpointAck, NextRound, ToRank } from '../wire.js';
 import type { CkptStore } from '../../storage/store.js';
 import type { CommittedLine } from '../../storage/manifest.js';
+import type { IntervalPolicy } from './interval-policy.js';
 
 export interface ProtocolHost {
   readonly size: number;
@@ -73,14 +74,17 @@ export class CoordinatedCheckpoints implements CheckpointProtocol {
   private current: Round | null = null;
   private lastStep = 0;
   private nextRound = 1;
+  /** When computing last (re)started: the end of the previous commit, start, or recovery. */
+  private since = performance.now();
   aborted = 0;
 
   constructor(
     private readonly host: ProtocolHost,
-    private readonly interval: number,
+    private readonly interval: IntervalPolicy,
   ) {}
 
   start(lastCommittedStep: number, nextRound: number): NextRound | null {
+    this.since = performance.now();
     this.lastStep = lastCommittedStep;
     this.nextRound = Math.max(this.nextRound, nextRound);
     this.current = null;
@@ -89,7 +93,7 @@ export class CoordinatedCheckpoints implements CheckpointProtocol {
 
   /** Open the next round, for a cut `interval` steps after the last one (announced by the caller). */
   private schedule(): NextRound | null {
-    const atLeast = this.lastStep + this.interval;
+    const atLeast = this.lastStep + this.interval.current();
     if (this.host.steps !== null && atLeast >= this.host.steps) return null;
     const round = this.nextRound++;
     this.current = { round, boundaries: new Map(), cut: null, acks: new Map() };
@@ -117,6 +121,10 @@ export class CoordinatedCheckpoints implements CheckpointProtocol {
     const gc = await this.host.store.commit(line);
     if (this.current !== cur) return; // a failure was handled while the commit was flushing
     const blockedFrom = Math.min(...acks.map((a) => a.startedAt));
+    const blockedMs = performance.timeOrigin + performance.now() - blockedFrom;
+    const now = performance.now();
+    this.interval.observe(blockedMs, cur.cut! - this.lastStep, now - this.since - blockedMs);
+    this.since = now;
     this.current = null;
     this.lastStep = cur.cut!;
     if (!this.host.afterCommit(line)) return;
@@ -128,7 +136,7 @@ export class CoordinatedCheckpoints implements CheckpointProtocol {
       bytesWritten: acks.reduce((s, a) => s + a.bytesWritten, 0),
       bytesLogical: acks.reduce((s, a) => s + a.bytesLogical, 0),
       writeMs: Math.max(...acks.map((a) => a.writeMs)),
-      blockedMs: performance.timeOrigin + performance.now() - blockedFrom,
+      blockedMs,
       garbageCollected: gc.manifestsDeleted + gc.blocksDeleted,
       incremental: acks.some((a) => a.incremental),
     });

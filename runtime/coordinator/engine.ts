@@ -37,6 +37,7 @@ import { MessageChannel } from 'node:worker_threads';
 import type { ReplayOrder } from '../wire.js';
 import { RankPool, type RankHandle } from './rank-pool.js';
 import { TraceRecorder } from './trace-recorder.js';
+import { FixedInterval, YoungDalyInterval, type IntervalPolicy } from './interval-policy.js';
 
 /** CKPT_DEBUG=1 traces coordinator events on stderr. */
 const DEBUG = Boolean(process.env.CKPT_DEBUG);
@@ -85,6 +86,10 @@ export class RunEngine {
   private readonly offsets: number[];
   /** Epoch of each rank's latest rollback: its reports from before are about an undone history. */
   private readonly rolledBackAt: number[];
+  /** Steps between checkpoints: fixed, or Young/Daly (--interval auto). */
+  private readonly intervals: IntervalPolicy;
+  /** Per rank: its previous basic checkpoint (step, time), for --interval auto measurements. */
+  private lastBasic: ({ step: number; at: number } | undefined)[] = [];
   /** --trace (a fresh run only: a resumed one has no record of what happened before). */
   readonly tracer: TraceRecorder | null;
   /** --verify: first digest seen per rank and step. */
@@ -119,7 +124,11 @@ export class RunEngine {
       afterCommit: (line) => this.afterCommit(line),
       committed: (s) => this.onCommitted(s),
     };
-    this.protocol = config.checkpoint === 'coordinated' ? new CoordinatedCheckpoints(host, config.interval) : new NoCheckpoints();
+    this.intervals =
+      config.intervalSource === 'auto' && config.mtbf !== null
+        ? new YoungDalyInterval(config.mtbf, config.interval, config.steps ?? config.maxSteps)
+        : new FixedInterval(config.interval, config.intervalSource);
+    this.protocol = config.checkpoint === 'coordinated' ? new CoordinatedCheckpoints(host, this.intervals) : new NoCheckpoints();
     this.logger = config.logging === 'none' ? null : new MessageLogger(store, config.ranks);
     const independent = config.checkpoint === 'uncoordinated' || config.checkpoint === 'cic';
     this.independent = independent ? new IndependentCheckpoints({ size: config.ranks, store, send: (r, m) => this.send(r, m) }) : null;
@@ -280,6 +289,7 @@ export class RunEngine {
       case 'checkpoint-taken':
         if (!this.independent || m.epoch < this.rolledBackAt[m.rank]!) return;
         await this.independent.onTaken(m);
+        if (!m.forced) this.observeIndependent(m.rank, m.step, m.writeMs);
         this.onCommitted({ round: m.round, step: m.step, bytesWritten: m.bytesWritten, bytesLogical: m.bytesLogical, writeMs: m.writeMs, blockedMs: m.writeMs, garbageCollected: 0, incremental: false });
         return;
       case 'checkpoint-ready':
@@ -339,6 +349,19 @@ export class RunEngine {
     const line = this.store.line;
     const next = this.protocol.start(line ? Math.max(...line.ranks.map((r) => r.step)) : 0, (line?.round ?? 0) + 1);
     for (let r = 0; r < this.config.ranks; r++) this.send(r, { v: 1, kind: 'start', epoch: this.epoch, next });
+  }
+
+  /** --interval auto under independent checkpoints: each basic checkpoint is a measurement. */
+  private observeIndependent(rank: number, step: number, writeMs: number): void {
+    if (this.config.intervalSource !== 'auto') return;
+    const now = performance.now();
+    const prev = this.lastBasic[rank];
+    this.lastBasic[rank] = { step, at: now };
+    if (!prev || step <= prev.step) return;
+    const before = this.intervals.current();
+    this.intervals.observe(writeMs, step - prev.step, now - prev.at - writeMs);
+    const after = this.intervals.current();
+    if (after !== before) for (let r = 0; r < this.config.ranks; r++) this.send(r, { v: 1, kind: 'set-interval', interval: after });
   }
 
   private coordinatorCrash(step: number): void {
@@ -434,6 +457,7 @@ export class RunEngine {
   private failure(rank: number, detectedBy: 'exit' | 'heartbeat', reason?: string): void {
     const detectedAt = wallNow();
     this.tracer?.stop(rank);
+    this.lastBasic = []; // recovery time is not compute time
     const firing = Atomics.exchange(this.status, rank * STATUS_SLOTS + SLOT_FIRING, 0);
     const specIndex = firing > 0 ? firing - 1 : null;
     const spec = specIndex === null ? null : this.config.crashes[specIndex]!;
@@ -585,6 +609,9 @@ export class RunEngine {
     r.timing.runMs = now - (this.startedAt ?? this.t0);
     r.timing.stepsPerSecond = steps / (r.timing.runMs / 1000);
     r.checkpoints.aborted = this.protocol.aborted;
+    const choice = this.intervals.describe();
+    r.protocol.interval = choice.interval;
+    r.protocol.intervalChoice = choice;
     if (this.independent) {
       r.checkpoints.basic = this.independent.basic;
       r.checkpoints.forced = this.independent.forced;

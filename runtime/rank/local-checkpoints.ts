@@ -70,7 +70,7 @@ export class LocalCheckpointer {
 
   constructor(
     private readonly host: LocalHost,
-    private readonly interval: number,
+    private interval: number,
     private readonly offset: number,
     private readonly cic: boolean,
   ) {
@@ -87,6 +87,11 @@ export class LocalCheckpointer {
     this.host.comm.index = this.cic ? (m?.index ?? 0) : null;
     this.start = null;
     this.tail = [];
+  }
+
+  /** --interval auto: the coordinator re-derived the interval. */
+  setInterval(interval: number): void {
+    this.interval = Math.max(1, interval);
   }
 
   /** Resolves once no checkpoint write is under way (a freeze must not race one). */

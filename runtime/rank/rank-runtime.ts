@@ -355,6 +355,10 @@ export class RankRuntime {
       this.waits.clear();
       return;
     }
+    if (m.kind === 'set-interval') {
+      this.local?.setInterval(m.interval);
+      return;
+    }
     if (m.kind === 'collect') {
       this.comm.copies?.prune(m.bounds);
       return;

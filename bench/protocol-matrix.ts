@@ -1,0 +1,118 @@
+/**
+ * The protocol matrix of `ckpt bench`: the same job under every checkpoint x logging variant,
+ * with no fault, one seeded crash, and random crashes (--mtbf), interleaved and repeated.
+ */
+import { join } from 'node:path';
+import { runJob, type Report } from '../runtime/run.js';
+import { interleave, summarize, type Summary } from './stats.js';
+
+export interface Variant {
+  name: string;
+  checkpoint: 'none' | 'coordinated' | 'uncoordinated' | 'cic';
+  incremental: boolean;
+  logging: 'none' | 'pessimistic' | 'optimistic';
+}
+
+export const CAVITY_VARIANTS: Variant[] = [
+  { name: 'none', checkpoint: 'none', incremental: false, logging: 'none' },
+  { name: 'coordinated', checkpoint: 'coordinated', incremental: false, logging: 'none' },
+  { name: 'coordinated+incremental', checkpoint: 'coordinated', incremental: true, logging: 'none' },
+  { name: 'coordinated+pessimistic', checkpoint: 'coordinated', incremental: false, logging: 'pessimistic' },
+  { name: 'coordinated+optimistic', checkpoint: 'coordinated', incremental: false, logging: 'optimistic' },
+  { name: 'uncoordinated', checkpoint: 'uncoordinated', incremental: false, logging: 'none' },
+  { name: 'cic', checkpoint: 'cic', incremental: false, logging: 'none' },
+];
+
+/** Logging is about any-source receives: traffic's result depends on delivery order. */
+export const TRAFFIC_VARIANTS: Variant[] = [
+  { name: 'coordinated', checkpoint: 'coordinated', incremental: false, logging: 'none' },
+  { name: 'coordinated+pessimistic', checkpoint: 'coordinated', incremental: false, logging: 'pessimistic' },
+  { name: 'coordinated+optimistic', checkpoint: 'coordinated', incremental: false, logging: 'optimistic' },
+  { name: 'cic+pessimistic', checkpoint: 'cic', incremental: false, logging: 'pessimistic' },
+];
+
+export type Fault = 'none' | 'crash' | 'mtbf';
+
+export interface MatrixSpec {
+  job: 'cavity' | 'traffic';
+  ranks: number;
+  steps: number;
+  param: string[];
+  interval: number;
+  rounds: number;
+  variants: Variant[];
+  faults: Fault[];
+  crash: string;
+  mtbfS: number;
+  /** Results are comparable to the failure-free run (deterministic job). */
+  deterministic: boolean;
+}
+
+export interface Row {
+  job: string;
+  protocol: string;
+  fault: Fault;
+  runMs: Summary;
+  overheadPct: number;
+  checkpoints: number;
+  forcedCheckpoints: number;
+  checkpointBytes: number;
+  checkpointLogicalBytes: number;
+  checkpointMBps: number;
+  logRecords: number;
+  logBytes: number;
+  failures: number;
+  detectMs: number;
+  recoveryMs: number;
+  reexecutedSteps: number;
+  rolledBack: number;
+  /** null: the job is nondeterministic (any-source receives), nothing to compare. */
+  digestMatches: boolean | null;
+}
+
+export async function protocolMatrix(spec: MatrixSpec, work: string, reference: () => Promise<string>): Promise<Row[]> {
+  const reports = new Map<string, Report[]>();
+  const variants: Record<string, () => Promise<number>> = {};
+  let k = 0;
+  for (const v of spec.variants) {
+    for (const fault of spec.faults) {
+      if (v.checkpoint === 'none' && fault !== 'none') continue; // nothing to recover from
+      const key = `${v.name}|${fault}`;
+      reports.set(key, []);
+      variants[key] = async () => {
+        const r = await runJob({
+          job: spec.job, ranks: spec.ranks, steps: spec.steps, param: spec.param, checkpoint: v.checkpoint,
+          interval: v.checkpoint === 'none' ? undefined : spec.interval, incremental: v.incremental, logging: v.logging,
+          crash: fault === 'crash' ? [spec.crash] : [], mtbf: fault === 'mtbf' ? spec.mtbfS : undefined, seed: 1, store: join(work, `${spec.job}-${k++}`),
+        });
+        reports.get(key)!.push(r);
+        return r.timing.runMs;
+      };
+    }
+  }
+  const times = await interleave(spec.rounds, variants);
+  const ref = spec.deterministic ? await reference() : null;
+  const base = times['none|none' as keyof typeof times] ?? times[`${spec.variants[0]!.name}|none` as keyof typeof times]!;
+  return Object.entries(times).map(([key, t]) => {
+    const [protocol, fault] = key.split('|') as [string, Fault];
+    const rs = reports.get(key)!;
+    const med = (f: (r: Report) => number) => summarize(rs.map(f)).median;
+    const sumF = (r: Report, f: (x: Report['failures'][number]) => number) => r.failures.reduce((s, x) => s + f(x), 0);
+    const c = rs[0]!.checkpoints;
+    return {
+      job: spec.job, protocol, fault, runMs: t,
+      overheadPct: (100 * (t.median - base.median)) / base.median,
+      checkpoints: med((r) => r.checkpoints.committed),
+      forcedCheckpoints: med((r) => r.checkpoints.forced ?? 0),
+      checkpointBytes: c.bytesWritten, checkpointLogicalBytes: c.bytesLogical,
+      checkpointMBps: c.writeMs > 0 ? c.bytesWritten / 1e6 / (c.writeMs / 1000) : 0,
+      logRecords: rs[0]!.logging.records ?? 0, logBytes: rs[0]!.logging.bytes,
+      failures: med((r) => r.failures.length),
+      detectMs: med((r) => r.failures[0]?.detectedAfterMs ?? 0),
+      recoveryMs: med((r) => sumF(r, (f) => f.recoveryMs)),
+      reexecutedSteps: med((r) => sumF(r, (f) => f.reexecutedSteps)),
+      rolledBack: rs[0]!.failures[0]?.rolledBack.length ?? 0,
+      digestMatches: ref === null ? null : rs.every((r) => r.result.digest === ref),
+    };
+  });
+}
