@@ -4,20 +4,29 @@ import { join } from 'node:path';
 import { cli, tempDir } from './helpers.js';
 
 describe('ckpt bench --quick --json', () => {
-  it('runs the matrix with its raw baselines and writes bench.json, bench.md and an SVG (shape, not timings)', () => {
+  it('runs the matrix, the interval sweep and the failure-rate sweep with raw baselines, and writes bench.json, bench.md and SVGs (shape, not timings)', () => {
     const out = tempDir();
-    const r = cli(['bench', '--quick', '--json', '--out', out], { timeout: 300_000 });
+    const r = cli(['bench', '--quick', '--json', '--out', out], { timeout: 400_000 });
     expect(r.status).toBe(0);
     const b = JSON.parse(r.stdout);
     expect(b).toMatchObject({ version: 1, quick: true, job: 'cavity' });
     for (const k of ['fdatasyncMBps', 'smallWriteMs', 'messagePortExchangesPerSec']) expect(b.raw[k]).toBeGreaterThan(0);
-    expect(b.rows).toHaveLength(10);
-    for (const row of b.rows) {
+    type Row = { job: string; protocol: string; fault: string; runMs: { median: number }; digestMatches: boolean | null; reexecutedSteps: number; rolledBack: number };
+    const rows: Row[] = b.rows;
+    const protocols = new Set(rows.filter((x) => x.job === 'cavity').map((x) => x.protocol));
+    for (const p of ['none', 'coordinated', 'coordinated+incremental', 'coordinated+pessimistic', 'coordinated+optimistic', 'uncoordinated', 'cic']) expect(protocols).toContain(p);
+    expect(new Set(rows.map((x) => x.fault))).toEqual(new Set(['none', 'crash', 'mtbf']));
+    for (const row of rows) {
       expect(row.runMs.median).toBeGreaterThan(0);
-      expect(row.digestMatches).toBe(true);
+      if (row.job === 'cavity') expect(row.digestMatches).toBe(true);
+      else expect(row.digestMatches).toBeNull();
       if (row.fault === 'crash') expect(row.reexecutedSteps).toBeGreaterThan(0);
     }
-    expect(b.rows.find((x: { protocol: string; fault: string }) => x.protocol === 'coordinated+pessimistic' && x.fault === 'crash').rolledBack).toBe(1);
-    for (const f of ['bench.json', 'bench.md', 'overhead.svg']) expect(existsSync(join(out, f))).toBe(true);
+    expect(rows.find((x) => x.job === 'cavity' && x.protocol === 'coordinated+pessimistic' && x.fault === 'crash')!.rolledBack).toBe(1);
+    expect(b.intervals.rows.map((x: { interval: string }) => x.interval)).toContain('auto');
+    expect(b.rates.rows.length).toBeGreaterThan(3);
+    expect(b.goals.length).toBeGreaterThanOrEqual(6);
+    for (const g of b.goals) expect(typeof g.met).toBe('boolean');
+    for (const f of ['bench.json', 'bench.md', 'overhead.svg', 'failure-rate.svg']) expect(existsSync(join(out, f))).toBe(true);
   });
 });

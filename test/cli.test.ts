@@ -37,9 +37,23 @@ describe('ckpt run: bad input exits 2 with one clear line', () => {
   it('rejects contradictory options (--incremental without checkpoints)', () => {
     oneLineError(cli(['run', '--job', 'heat', '--checkpoint', 'none', '--incremental']), 2, /--incremental/);
   });
-  it('says clearly that a mode of a later release is not available instead of ignoring it', () => {
-    oneLineError(cli(['run', '--job', 'heat', '--checkpoint', 'uncoordinated']), 2, /not available yet/);
+  it('names the accepted checkpoint modes for an unknown one', () => {
     oneLineError(cli(['run', '--job', 'heat', '--checkpoint', 'bogus']), 2, /none, coordinated, uncoordinated, cic/);
+  });
+  it('refuses --interval auto without a failure rate to derive it from', () => {
+    oneLineError(cli(['run', '--job', 'heat', '--interval', 'auto']), 2, /--mtbf/);
+    oneLineError(cli(['run', '--job', 'heat', '--interval', 'auto', '--mtbf', '5', '--checkpoint', 'none']), 2, /--interval auto/);
+  });
+  it('writes a trace of the run that ckpt recovery-line reads back', () => {
+    const cwd = tempDir();
+    const r = cli(['run', '--job', 'heat', '--ranks', '3', '--steps', '30', '--param', 'n=12', '--interval', '10', '--trace', 'run.json', '--json'], { cwd });
+    expect(r.status).toBe(0);
+    const rep = JSON.parse(r.stdout);
+    expect(rep.trace.events).toBeGreaterThan(100);
+    const line = cli(['recovery-line', '--trace', join(cwd, 'run.json'), '--failed', '1', '--json']);
+    expect(line.status).toBe(0);
+    // Coordinated checkpoints every 10 steps: 2 committed lines (steps 10, 20) on every rank.
+    expect(JSON.parse(line.stdout).line.map((e: { checkpoint: number }) => e.checkpoint)).toEqual([2, 2, 2]);
   });
   it('creates no store when the input is bad', () => {
     const cwd = tempDir();

@@ -17,7 +17,6 @@ import { emptyReport, type FailureRecord, type Report } from '../report.js';
 import { deferred } from '../rank/deferred.js';
 import {
   SLOT_FIRING,
-  SLOT_HEARTBEAT,
   SLOT_STEP,
   STATUS_SLOTS,
   TIME_FAILED_AT,
@@ -38,6 +37,9 @@ import type { ReplayOrder } from '../wire.js';
 import { RankPool, type RankHandle } from './rank-pool.js';
 import { TraceRecorder } from './trace-recorder.js';
 import { FixedInterval, YoungDalyInterval, type IntervalPolicy } from './interval-policy.js';
+import { DigestCheck } from './digest-check.js';
+import { rankTask } from './rank-task.js';
+import { FailureDetector } from './failure-detector.js';
 
 /** CKPT_DEBUG=1 traces coordinator events on stderr. */
 const DEBUG = Boolean(process.env.CKPT_DEBUG);
@@ -71,7 +73,7 @@ export class RunEngine {
   private readonly outcome = deferred<Report>();
   private readonly fired: Set<number>;
   private readonly finished = new Map<number, { step: number; output: LocalOutput; logWaitMs: number }>();
-  private readonly beats: { count: number; at: number }[] = [];
+  private readonly detector: FailureDetector;
   private job!: Job<any>;
   private epoch = 0;
   private queue: Promise<void> = Promise.resolve();
@@ -92,8 +94,7 @@ export class RunEngine {
   private lastBasic: ({ step: number; at: number } | undefined)[] = [];
   /** --trace (a fresh run only: a resumed one has no record of what happened before). */
   readonly tracer: TraceRecorder | null;
-  /** --verify: first digest seen per rank and step. */
-  private readonly digests: Map<number, number>[] = [];
+  private readonly digests: DigestCheck;
   private ending = false;
   private readonly t0 = performance.now();
   private startedAt: number | null = null;
@@ -136,6 +137,19 @@ export class RunEngine {
     this.offsets = Array.from({ length: config.ranks }, () => Math.floor(rng() * config.interval));
     this.rolledBackAt = new Array<number>(config.ranks).fill(0);
     this.tracer = config.trace && !options.previous ? new TraceRecorder(config.ranks) : null;
+    this.digests = new DigestCheck(this.report.verify, config.deterministic);
+    this.detector = new FailureDetector({
+      ranks: config.ranks,
+      heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+      status: this.status,
+      times: this.times,
+      handle: (r) => this.handles[r]!,
+      ending: () => this.ending,
+      recovering: () => this.pendingFailures.length > 0,
+      enqueue: (fn) => this.enqueue(fn),
+      kill: (h) => this.pool.kill(h),
+      failure: (r, by, reason) => this.failure(r, by, reason),
+    });
   }
 
   async run(): Promise<Report> {
@@ -148,13 +162,14 @@ export class RunEngine {
       this.waitingReady.add(r);
       this.handles[r] = this.spawn(r, points[r]!, mesh[r]!);
     }
-    this.timers.push(setInterval(() => this.checkHeartbeats(), Math.max(10, Math.min(this.config.heartbeatMs * 2, this.config.heartbeatTimeoutMs / 4))));
+    this.detector.startHeartbeats(Math.max(10, Math.min(this.config.heartbeatMs * 2, this.config.heartbeatTimeoutMs / 4)));
     if (this.options.onProgress) this.timers.push(setInterval(() => this.options.onProgress!(this.progress()), 200));
-    if (this.config.mtbf !== null) this.armMtbf(mulberry32(this.config.seed ^ 0x5eed));
+    if (this.config.mtbf !== null) this.detector.armMtbf(this.config.mtbf, mulberry32(this.config.seed ^ 0x5eed));
     try {
       return await this.outcome.promise;
     } finally {
       for (const t of this.timers) clearInterval(t);
+      this.detector.stop();
       for (const h of this.handles) if (h.state === 'alive') h.state = 'stopping';
       for (const h of this.handles) this.pool.send(h, { v: 1, kind: 'stop' });
       await this.pool.destroy(this.handles).catch(() => {});
@@ -230,44 +245,14 @@ export class RunEngine {
   }
 
   private spawn(rank: number, restore: RestorePoint, peers: (MessagePort | null)[], replay: ReplayOrder | null = null): RankHandle {
-    const c = this.config;
     const logPort = this.logPortFor(rank, replay ? replay.to : this.deliveredAt(restore, rank));
-    const crashes = c.crashes
-      .map((spec, index) => ({ spec, index }))
-      .filter((x) => x.spec.target === rank && !this.fired.has(x.index) && (x.spec.kind !== 'checkpoint-committed' || this.independent !== null));
-    const notifySteps = c.crashes.filter((s, i) => s.target === 'coordinator' && !this.fired.has(i)).map((s) => s.step);
-    this.beats[rank] = { count: Atomics.load(this.status, rank * STATUS_SLOTS + SLOT_HEARTBEAT), at: performance.now() };
-    return this.pool.spawn({
-      v: 1,
-      rank,
-      size: c.ranks,
-      epoch: this.epoch,
-      job: c.job,
-      params: c.params,
-      steps: c.steps,
-      maxSteps: c.maxSteps,
-      seed: c.seed,
-      peers,
-      status: this.statusSab,
-      times: this.timesSab,
-      storePath: c.store,
-      checkpointing: c.checkpoint,
-      interval: c.interval,
-      offset: this.offsets[rank]!,
-      incremental: c.incremental,
-      blockBytes: c.blockBytes,
-      logging: c.logging,
-      logPort,
-      logBatch: c.logBatch,
-      logFlushMs: c.logFlushMs,
-      replay,
-      restore,
-      crashes,
-      notifySteps,
-      heartbeatMs: c.heartbeatMs,
-      verify: c.verify,
-      traceBuffer: this.tracer?.buffer ?? null,
-    });
+    this.detector.spawned(rank);
+    return this.pool.spawn(
+      rankTask(this.config, {
+        rank, epoch: this.epoch, restore, replay, peers, logPort, status: this.statusSab, times: this.timesSab,
+        traceBuffer: this.tracer?.buffer ?? null, fired: this.fired, offset: this.offsets[rank]!,
+      }),
+    );
   }
 
   // ------------------------------------------------------------------ rank messages
@@ -297,7 +282,7 @@ export class RunEngine {
         if (m.epoch === this.epoch && this.pendingFailures.length === 0 && !this.localized) await this.protocol.onMessage(m);
         return;
       case 'digest':
-        this.checkDigest(m);
+        this.digests.check(m, this.epoch);
         return;
       case 'frozen':
       case 'rewired':
@@ -309,27 +294,6 @@ export class RunEngine {
         this.finished.set(m.rank, { step: m.step, output: m.output, logWaitMs: m.logWaitMs });
         if (this.finished.size === this.config.ranks) this.complete();
         return;
-    }
-  }
-
-  /**
-   * A step executed again must reproduce the state it had the first time when it was
-   * determined by replayed log alone, or always for a deterministic job. (A nondeterministic
-   * job re-executed without its log may legitimately differ: that is not checked.)
-   */
-  private checkDigest(m: Extract<FromRank, { kind: 'digest' }>): void {
-    if (m.epoch !== this.epoch && !m.replayed) return;
-    const seen = (this.digests[m.rank] ??= new Map());
-    const first = seen.get(m.step);
-    if (first === undefined) {
-      seen.set(m.step, m.crc);
-      return;
-    }
-    if (!m.replayed && !this.config.deterministic) return;
-    this.report.verify.checkedSteps++;
-    if (first !== m.crc) {
-      this.report.verify.mismatches++;
-      this.report.verify.firstMismatch ??= { rank: m.rank, step: m.step };
     }
   }
 
@@ -407,46 +371,6 @@ export class RunEngine {
     if (h.state === 'dead') return; // already handled (killed on purpose)
     this.pool.kill(h);
     this.failure(h.rank, 'exit', reason);
-  }
-
-  private checkHeartbeats(): void {
-    if (this.ending) return;
-    const now = performance.now();
-    for (let r = 0; r < this.config.ranks; r++) {
-      const h = this.handles[r]!;
-      if (h.state !== 'alive') continue;
-      const count = Atomics.load(this.status, r * STATUS_SLOTS + SLOT_HEARTBEAT);
-      const b = this.beats[r]!;
-      if (count !== b.count) {
-        b.count = count;
-        b.at = now;
-      } else if (now - b.at > this.config.heartbeatTimeoutMs) {
-        this.enqueue(() => {
-          if (h !== this.handles[r] || h.state !== 'alive') return;
-          this.pool.kill(h);
-          this.failure(r, 'heartbeat');
-        });
-      }
-    }
-  }
-
-  private armMtbf(rng: () => number): void {
-    const delay = -Math.log(1 - rng()) * this.config.mtbf! * 1000;
-    const t = setTimeout(() => {
-      this.timers.splice(this.timers.indexOf(t), 1);
-      this.enqueue(() => {
-        if (this.ending) return;
-        const rank = Math.floor(rng() * this.config.ranks);
-        const h = this.handles[rank]!;
-        if (this.pendingFailures.length === 0 && h.state === 'alive') {
-          this.times[rank * TIME_SLOTS + TIME_FAILED_AT] = wallNow();
-          this.pool.kill(h);
-          this.failure(rank, 'exit', 'mtbf');
-        }
-        this.armMtbf(rng);
-      });
-    }, delay);
-    this.timers.push(t);
   }
 
   /**

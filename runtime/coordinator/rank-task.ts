@@ -1,0 +1,61 @@
+/** The task a rank thread is spawned with (wire.ts RankTask), from the run configuration. */
+import type { MessagePort } from 'node:worker_threads';
+import type { RunConfig } from '../options.js';
+import type { RankTask, ReplayOrder, RestorePoint } from '../wire.js';
+
+export interface TaskContext {
+  rank: number;
+  epoch: number;
+  restore: RestorePoint;
+  replay: ReplayOrder | null;
+  peers: (MessagePort | null)[];
+  logPort: MessagePort | null;
+  status: SharedArrayBuffer;
+  times: SharedArrayBuffer;
+  traceBuffer: SharedArrayBuffer | null;
+  /** Crash specs that already fired (each fires once). */
+  fired: ReadonlySet<number>;
+  /** Independent checkpointing: this rank's schedule offset. */
+  offset: number;
+}
+
+export function rankTask(c: RunConfig, x: TaskContext): Omit<RankTask, 'control'> {
+  const independent = c.checkpoint === 'uncoordinated' || c.checkpoint === 'cic';
+  // checkpoint-committed fires in the coordinator for coordinated rounds; an independent
+  // checkpoint is committed once the rank flushed and reported it, so the rank fires it.
+  const crashes = c.crashes
+    .map((spec, index) => ({ spec, index }))
+    .filter((s) => s.spec.target === x.rank && !x.fired.has(s.index) && (s.spec.kind !== 'checkpoint-committed' || independent));
+  const notifySteps = c.crashes.filter((s, i) => s.target === 'coordinator' && !x.fired.has(i)).map((s) => s.step);
+  return {
+    v: 1,
+    rank: x.rank,
+    size: c.ranks,
+    epoch: x.epoch,
+    job: c.job,
+    params: c.params,
+    steps: c.steps,
+    maxSteps: c.maxSteps,
+    seed: c.seed,
+    peers: x.peers,
+    status: x.status,
+    times: x.times,
+    storePath: c.store,
+    checkpointing: c.checkpoint,
+    interval: c.interval,
+    offset: x.offset,
+    incremental: c.incremental,
+    blockBytes: c.blockBytes,
+    logging: c.logging,
+    logPort: x.logPort,
+    logBatch: c.logBatch,
+    logFlushMs: c.logFlushMs,
+    replay: x.replay,
+    restore: x.restore,
+    crashes,
+    notifySteps,
+    heartbeatMs: c.heartbeatMs,
+    verify: c.verify,
+    traceBuffer: x.traceBuffer,
+  };
+}
