@@ -61,6 +61,26 @@ describe('uncoordinated and communication-induced checkpointing', () => {
     }
   });
 
+  it('the trace of a logged run marks what the log held, so the analysis rolls back the ranks the runtime rolled back', async () => {
+    for (const logging of ['pessimistic', 'optimistic'] as const) {
+      const file = join(tempDir(), 'logged.json');
+      const r = await run({ job: 'traffic', ranks: 3, steps: 40, interval: 10, logging, crash: ['1@25'], trace: file });
+      const f = r.failures[0]!;
+      // Pessimistic: the failed rank alone. Optimistic: it and its orphans, if its last
+      // deliveries were still in its volatile buffer.
+      if (logging === 'pessimistic') expect(f.rolledBack).toEqual([1]);
+      const t = parseTrace(JSON.parse(readFileSync(file, 'utf8')));
+      expect(t.histories[1]!.logged.filter(Boolean).length).toBeGreaterThan(0);
+      const line = maxRecoverableLine(t, new Set([1])).line;
+      const restarted = line.filter((e) => e.checkpoint !== null).map((e) => e.process);
+      expect(restarted).toContain(1);
+      // The runtime decides a little later than the trace stops (survivors are frozen after
+      // the failure is detected), so it may find orphans of orphans the trace has not seen.
+      for (const p of restarted) expect(f.rolledBack).toContain(p);
+      if (logging === 'pessimistic') expect(restarted).toEqual([1]);
+    }
+  });
+
   it('cic and uncoordinated runs finish with the failure-free digest after the coordinator is SIGKILLed and resumed', async () => {
     for (const mode of ['uncoordinated', 'cic']) {
       const store = storePath();

@@ -174,6 +174,7 @@ export class RunEngine {
       for (const h of this.handles) this.pool.send(h, { v: 1, kind: 'stop' });
       await this.pool.destroy(this.handles).catch(() => {});
       await this.logger?.drain().catch(() => {});
+      this.captureLogged(); // no failure: what is durable at the end
       this.logger?.close();
     }
   }
@@ -433,6 +434,7 @@ export class RunEngine {
         const m = this.store.manifest(r, restore.round)!;
         return [{ restore, step: m.step, delivered: m.counters.delivered, dv: m.dv ?? zeros }];
       },
+      drained: () => this.captureLogged(),
       beforeRestore: async (r: number, c: Candidate) => {
         this.rolledBackAt[r] = this.epoch;
         const kept = this.independent?.checkpoints(r).find((x) => x.round === (c.restore.kind === 'checkpoint' ? c.restore.round : 0));
@@ -453,6 +455,17 @@ export class RunEngine {
         void this.store.saveFailures(this.report.failures);
       },
     };
+  }
+
+  /**
+   * --trace: which deliveries the log holds. Pessimistic logging holds every delivery (content
+   * durable before delivery; the determinant too for an any-source receive, and a named-source
+   * receive is placed by per-channel FIFO order), optimistic what the logger made durable.
+   */
+  private captureLogged(): void {
+    const logger = this.logger;
+    if (!logger || !this.tracer) return;
+    this.tracer.captureLogged((r) => (this.config.logging === 'pessimistic' ? Infinity : logger.durable(r)));
   }
 
   /** Respawn once the old thread is really gone (it may be finishing an LMDB call, SLOT_NATIVE). */

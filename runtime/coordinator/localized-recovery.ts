@@ -41,6 +41,8 @@ export interface RecoveryHost {
   readonly logger: MessageLogger | null;
   /** Restorable checkpoints of `rank`, oldest first (coordinated: the committed line's only). */
   candidates(rank: number): readonly Candidate[];
+  /** The log is drained: what is durable now is what the decision uses. */
+  drained?(): void;
   /** `rank` will restore `c`: forget what came after it. */
   beforeRestore(rank: number, c: Candidate): Promise<void>;
   epoch(): number;
@@ -103,6 +105,7 @@ export class LocalizedRecovery {
     this.phase = 'restoring';
     const logger = this.host.logger;
     await logger?.drain(); // every record a survivor synced is durable
+    this.host.drained?.();
     const n = this.host.size;
     const cands = Array.from({ length: n }, (_, r) => this.host.candidates(r));
     const latest = (r: number) => cands[r]![cands[r]!.length - 1]!;

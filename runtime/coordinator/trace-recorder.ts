@@ -14,7 +14,6 @@ import {
   REGION_INTS,
   TRACE_CAPACITY,
   TRACE_CHECKPOINT,
-  TRACE_LOGGED,
   TRACE_RECV,
   TRACE_SEND,
   traceBuffer,
@@ -28,6 +27,13 @@ export class TraceRecorder {
   private stopped = false;
   /** Ranks that failed when recording stopped (the trace's natural --failed). */
   readonly failed: number[] = [];
+  /**
+   * Per rank, how many of its deliveries were durable in the message log when the first
+   * failure was decided: the logger knows, a rank that died does not (its last
+   * acknowledgements died with it). The trace's deliveries are the first ones of the run, in
+   * order, so the first `logged[r]` receives of rank r are the logged ones.
+   */
+  private logged: number[] | null = null;
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly ranks: number) {
@@ -52,7 +58,6 @@ export class TraceRecorder {
         const seq = a[at + 2]!;
         if (kind === TRACE_SEND) list.push({ kind: 'send', to: peer, seq });
         else if (kind === TRACE_RECV) list.push({ kind: 'recv', from: peer, seq });
-        else if (kind === TRACE_LOGGED) list.push({ kind: 'logged', from: peer, seq });
         else if (kind === TRACE_CHECKPOINT) list.push({ kind: 'checkpoint' });
       }
       Atomics.store(a, b + HDR_READ, read);
@@ -73,9 +78,23 @@ export class TraceRecorder {
     if (failedRank !== undefined) this.failed.push(failedRank);
   }
 
+  /** Called once the logger is drained at the first failure (or at the end of the run). */
+  captureLogged(durable: (rank: number) => number): void {
+    this.logged ??= Array.from({ length: this.ranks }, (_, r) => durable(r));
+  }
+
   write(path: string): { events: number; truncated: number } {
     this.stop();
     const t = mergeTrace(this.lists);
+    // `logged` says the end state: after every event, for the receives the log held.
+    if (this.logged) {
+      const seen = new Array<number>(this.ranks).fill(0);
+      const extra = [];
+      for (const e of t.events) {
+        if (e.kind === 'recv' && ++seen[e.process]! <= this.logged[e.process]!) extra.push({ process: e.process, kind: 'logged' as const, message: e.message });
+      }
+      t.events.push(...extra);
+    }
     // `failed` is not part of the format: which ranks died when recording stopped (for --failed).
     const head = `{"processes":${t.processes},"failed":${JSON.stringify(this.failed)},"events":[\n`;
     writeFileSync(path, head + t.events.map((e) => JSON.stringify(e)).join(',\n') + '\n]}\n');

@@ -28,9 +28,6 @@ export class LogClient {
   private nextSync = 1;
   /** Time this rank spent waiting for its log to be durable (the pessimistic cost). */
   waitMs = 0;
-  /** --trace: told when a delivery's determinant is durable (the trace's `logged`). */
-  onLogged: ((src: number, seq: number) => void) | null = null;
-  private notLogged: { i: number; src: number; seq: number }[] = [];
 
   constructor(
     private readonly port: MessagePort,
@@ -40,11 +37,6 @@ export class LogClient {
     port.on('message', (m: FromLogger) => {
       if (m.k === 'durable') {
         this.durableRecords = Math.max(this.durableRecords, m.records);
-        if (this.onLogged) {
-          let k = 0;
-          while (k < this.notLogged.length && this.notLogged[k]!.i <= m.upTo) k++;
-          for (const d of this.notLogged.splice(0, k)) this.onLogged(d.src, d.seq);
-        }
         this.recordWaiters = this.recordWaiters.filter((w) => (w.n <= this.durableRecords ? (w.d.resolve(), false) : true));
       } else {
         this.syncs.get(m.id)?.resolve();
@@ -87,7 +79,6 @@ export class LogClient {
    */
   delivered(i: number, m: AppMessage & { rec?: number }, dv: number[] | undefined, anySource: boolean): Promise<void> | void {
     this.post({ k: 'del', i, src: m.src, seq: m.seq, dv });
-    if (this.onLogged) this.notLogged.push({ i, src: m.src, seq: m.seq });
     if (!this.pessimistic) return;
     const need = anySource ? this.posted : (m.rec ?? 0);
     if (need <= this.durableRecords) return;

@@ -32,7 +32,7 @@ import { deferred, type Deferred } from './deferred.js';
 import { inflict } from './faults.js';
 import { LocalCheckpointer, type CheckpointFaults } from './local-checkpoints.js';
 import type { Manifest } from '../../storage/manifest.js';
-import { TRACE_CHECKPOINT, TRACE_LOGGED, Tracer } from './tracer.js';
+import { TRACE_CHECKPOINT, Tracer } from './tracer.js';
 
 /** Unwinds whatever the rank was doing when the coordinator orders a rollback. */
 class RollbackSignal extends Error {
@@ -484,11 +484,7 @@ export class RankRuntime {
     this.restoredWithReplay = replay !== null || tail.length > 0;
     if (t.logging !== 'none' && t.logPort) {
       // Replayed deliveries are served from the log and never wait for it (see RankComm.receive).
-      if (!this.comm.log) {
-        this.comm.log = new LogClient(t.logPort, t.logging === 'pessimistic', t.logging === 'optimistic' ? { batch: t.logBatch, flushMs: t.logFlushMs } : null);
-        const tracer = this.comm.tracer;
-        if (tracer) this.comm.log.onLogged = (src, seq) => tracer.record(TRACE_LOGGED, src, seq);
-      }
+      this.comm.log ??= new LogClient(t.logPort, t.logging === 'pessimistic', t.logging === 'optimistic' ? { batch: t.logBatch, flushMs: t.logFlushMs } : null);
     }
     // Same tick as the mailbox reset: no message of the new world can slip in before it.
     this.comm.attach(peers);

@@ -1,5 +1,5 @@
 /**
- * `ckpt run --trace`: each rank appends its events (send, recv, checkpoint, logged) to its own
+ * `ckpt run --trace`: each rank appends its events (send, recv, checkpoint) to its own
  * region of a SharedArrayBuffer that the coordinator drains. Shared memory rather than
  * messages: recording costs a few stores, and the events of a rank that dies are still there
  * for the coordinator to read, up to the instant it died (a send is recorded before the
@@ -12,7 +12,6 @@
 export const TRACE_SEND = 0;
 export const TRACE_RECV = 1;
 export const TRACE_CHECKPOINT = 2;
-export const TRACE_LOGGED = 3;
 
 export const TRACE_CAPACITY = 1 << 16;
 export const EVENT_INTS = 3;
