@@ -12,18 +12,11 @@
  */
 import type { CkptStore } from '../../storage/store.js';
 import type { Manifest } from '../../storage/manifest.js';
-import { maxRecoverableState } from '../recovery/recoverable-state.js';
+import { latestAtOrBelow, maxRecoverableState, previousCheckpoint } from '../recovery/recoverable-state.js';
 import type { CheckpointTaken, RestorePoint, ToRank } from '../wire.js';
 
-export interface LocalCheckpoint {
-  /** 0: the initial state. */
-  round: number;
-  step: number;
-  delivered: number;
-  dv: number[];
-  known: number[];
-  forced: boolean;
-}
+/** What the coordinator keeps of a checkpoint a rank reported (round 0: the initial state). */
+export type LocalCheckpoint = Pick<CheckpointTaken, 'round' | 'step' | 'delivered' | 'dv' | 'known' | 'forced'>;
 
 export interface IndependentHost {
   readonly size: number;
@@ -97,26 +90,15 @@ export class IndependentCheckpoints {
 
   /** The recovery line if every rank failed now: index into each rank's list. */
   allFailLine(): LocalCheckpoint[] {
-    const histories = this.lists.map((list) => {
-      const at = (x: number) => {
-        let best = list[0]!;
-        for (const c of list) if (c.delivered <= x) best = c;
-        return best;
-      };
-      return {
+    const rec = maxRecoverableState(
+      this.lists.map((list) => ({
         floor: list[0]!.delivered,
         ceiling: list[list.length - 1]!.delivered,
-        dvAt: (x: number) => at(x).dv,
-        lower: (x: number) => {
-          let y = list[0]!.delivered;
-          for (const c of list) if (c.delivered < x) y = c.delivered;
-          return y;
-        },
-        at,
-      };
-    });
-    const rec = maxRecoverableState(histories);
-    return rec.map((x, r) => histories[r]!.at(x));
+        dvAt: (x: number) => latestAtOrBelow(list, x).dv,
+        lower: (x: number) => previousCheckpoint(list, x),
+      })),
+    );
+    return rec.map((x, r) => latestAtOrBelow(this.lists[r]!, x));
   }
 
   /** Drop what no recovery can need any more (see the file comment). */

@@ -19,7 +19,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { CkptStore } from '../../storage/store.js';
 import { determinants } from '../../storage/message-log.js';
-import { maxRecoverableState, type IntervalHistory } from '../recovery/recoverable-state.js';
+import { latestAtOrBelow, maxRecoverableState, previousCheckpoint, type IntervalHistory } from '../recovery/recoverable-state.js';
 import type { FailureRecord } from '../report.js';
 import type { FromRank, ReplayOrder, RestorePoint, ToRank } from '../wire.js';
 import type { MessageLogger } from './message-logger.js';
@@ -109,12 +109,7 @@ export class LocalizedRecovery {
     const n = this.host.size;
     const cands = Array.from({ length: n }, (_, r) => this.host.candidates(r));
     const latest = (r: number) => cands[r]![cands[r]!.length - 1]!;
-    /** The checkpoint to restore for interval x: the latest at or before it. */
-    const choice = (r: number, x: number): Candidate => {
-      let best = cands[r]![0]!;
-      for (const c of cands[r]!) if (c.delivered <= x) best = c;
-      return best;
-    };
+    const choice = (r: number, x: number): Candidate => latestAtOrBelow(cands[r]!, x);
     const ceilings = Array.from({ length: n }, (_, r) =>
       this.failed.includes(r) ? Math.max(latest(r).delivered, logger?.durable(r) ?? 0) : this.frozen.get(r)!.delivered,
     );
@@ -128,13 +123,7 @@ export class LocalizedRecovery {
         if (logger) for (const d of determinants(this.host.store.log, r, from, ceiling)) if (d.dv) dvs.set(d.i, d.dv);
         const f = this.frozen.get(r);
         if (f?.dv) dvs.set(ceiling, f.dv);
-        const lower = logger
-          ? undefined
-          : (x: number) => {
-              let y = from;
-              for (const c of cands[r]!) if (c.delivered < x) y = c.delivered;
-              return y;
-            };
+        const lower = logger ? undefined : (x: number) => previousCheckpoint(cands[r]!, x);
         return { floor: from, ceiling, dvAt: (x: number) => dvs.get(x) ?? choice(r, x).dv, lower };
       });
       rec = maxRecoverableState(histories);

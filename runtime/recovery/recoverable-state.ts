@@ -29,6 +29,26 @@ export interface IntervalHistory {
   lower?(x: number): number;
 }
 
+/** A checkpoint's place in its rank's history: the interval it restores and its dependency vector. */
+export interface Restorable {
+  delivered: number;
+  dv: ArrayLike<number>;
+}
+
+/** The checkpoint to restore for interval x: the latest at or before it (oldest first; the first if none). */
+export function latestAtOrBelow<T extends Restorable>(list: readonly T[], x: number): T {
+  let best = list[0]!;
+  for (const c of list) if (c.delivered <= x) best = c;
+  return best;
+}
+
+/** `lower` when only checkpoints are restorable: the latest checkpoint's interval below x. */
+export function previousCheckpoint(list: readonly Restorable[], x: number): number {
+  let y = list[0]!.delivered;
+  for (const c of list) if (c.delivered < x) y = c.delivered;
+  return y;
+}
+
 export function maxRecoverableState(ranks: IntervalHistory[]): number[] {
   const rec = ranks.map((r) => r.ceiling);
   const consistent = (i: number, x: number) => {
