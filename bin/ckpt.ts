@@ -5,28 +5,52 @@
  * stack trace.
  */
 import { Command, CommanderError, Option } from 'commander';
+import { writeSync } from 'node:fs';
 import { CkptError, exitStatusFor } from '../runtime/errors.js';
 import { runJob, resumeRun } from '../runtime/run.js';
 import type { Report } from '../runtime/report.js';
-import { formatInspect, inspectStore } from './inspect.js';
+import { DamagedStore, formatDamaged, formatInspect, inspectStore } from './inspect.js';
 import { progressLine, summary } from './format.js';
 import { recoveryLineCommand } from './recovery-line.js';
+import { formatGc, gcCommand } from './gc.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
-let debug = process.argv.includes('--debug');
+const debug = process.argv.includes('--debug');
+/** The store of the run in progress, for the SIGTERM message. */
+let currentStore: string | null = null;
+/** Set once the command produced its result; the process never exits 0 without one. */
+let finished = false;
 
-function progressPrinter(job: string) {
-  if (!process.stderr.isTTY) return undefined;
-  return (p: Parameters<typeof progressLine>[1]) => process.stderr.write(`\r\x1b[2K${progressLine(job, p)}`);
+/**
+ * Progress on stderr: a line redrawn in place on a terminal (5 per second); otherwise a plain
+ * line at a low rate (after 10 s, then every 30 s), so that a log shows a long run is alive.
+ */
+function progressPrinter(job: string, quiet: boolean) {
+  if (quiet) return undefined;
+  if (process.stderr.isTTY) return (p: Parameters<typeof progressLine>[1]) => process.stderr.write(`\r\x1b[2K${progressLine(job, p)}`);
+  let next = 10_000;
+  return (p: Parameters<typeof progressLine>[1]) => {
+    if (p.elapsedMs < next) return;
+    next = p.elapsedMs + 30_000;
+    process.stderr.write(`ckpt: ${progressLine(job, p)}\n`);
+  };
 }
 
 function clearProgress(): void {
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
 }
 
-function printReport(r: Report, json: boolean): void {
+/**
+ * Write and wait until the stream took it: a process that exits right after a write to a pipe
+ * loses what did not fit the pipe (64 KiB), with exit 0 (platform-facts).
+ */
+function writeAll(stream: NodeJS.WriteStream, text: string): Promise<void> {
+  return new Promise((resolve, reject) => stream.write(text, (e) => (e ? reject(e) : resolve())));
+}
+
+async function printReport(r: Report, json: boolean): Promise<void> {
   clearProgress();
-  process.stdout.write(json ? JSON.stringify(r, null, 2) + '\n' : summary(r) + '\n');
+  await writeAll(process.stdout, json ? JSON.stringify(r, null, 2) + '\n' : summary(r) + '\n');
 }
 
 const program = new Command('ckpt')
@@ -60,6 +84,11 @@ program
   .addOption(new Option('--block-bytes <n>', 'checkpoint block size in bytes').default(undefined))
   .addOption(new Option('--log-batch <n>', 'optimistic logging: records a rank buffers before shipping them to the logger').default(undefined))
   .addOption(new Option('--log-flush-ms <ms>', 'optimistic logging: ship buffered records after this long').default(undefined))
+  .option('--step-timeout <ms>', 'a step running longer than this is a failure of the job (exit 1)')
+  .option('--failure-budget <n>', 'give up (exit 1) after the same rank fails at the same step N times, or N failures in a row without progress', undefined)
+  .option('--startup-timeout <ms>', 'a rank thread that has not reported ready after this long fails the run')
+  .option('--load-timeout <ms>', 'a job module that has not finished loading after this long is refused (exit 2)')
+  .option('--quiet', 'no progress lines on stderr')
   .option('--debug', 'print stack traces with errors')
   .action(async (o) => {
     const report = await runJob(
@@ -83,16 +112,22 @@ program
         blockBytes: o.blockBytes,
         logBatch: o.logBatch,
         logFlushMs: o.logFlushMs,
+        stepTimeoutMs: o.stepTimeout,
+        failureBudget: o.failureBudget,
+        startupTimeoutMs: o.startupTimeout,
+        loadTimeoutMs: o.loadTimeout,
       },
       {
-        onProgress: progressPrinter(o.job),
+        onProgress: progressPrinter(o.job, Boolean(o.quiet)),
         onStore: (dir) => {
+          currentStore = dir;
           if (!o.json && !o.store) process.stderr.write(`store: ${dir}\n`);
         },
+        onWarning: (text) => process.stderr.write(`ckpt: warning: ${text}\n`),
         report: o.report,
       },
     );
-    printReport(report, Boolean(o.json));
+    await printReport(report, Boolean(o.json));
     failOnMismatch(report);
   });
 
@@ -102,10 +137,12 @@ program
   .requiredOption('--store <dir>', 'the store of the run')
   .option('--report <file>', 'write the run report as JSON')
   .option('--json', 'print the report JSON instead of the summary')
+  .option('--quiet', 'no progress lines on stderr')
   .option('--debug', 'print stack traces with errors')
   .action(async (o) => {
-    const report = await resumeRun(o.store, { onProgress: progressPrinter('resume'), report: o.report });
-    printReport(report, Boolean(o.json));
+    currentStore = o.store;
+    const report = await resumeRun(o.store, { onProgress: progressPrinter('resume', Boolean(o.quiet)), report: o.report });
+    await printReport(report, Boolean(o.json));
     failOnMismatch(report);
   });
 
@@ -116,8 +153,16 @@ program
   .option('--json', 'print JSON')
   .option('--debug', 'print stack traces with errors')
   .action(async (o) => {
-    const info = await inspectStore(o.store);
-    process.stdout.write(o.json ? JSON.stringify(info, null, 2) + '\n' : formatInspect(info) + '\n');
+    let info;
+    try {
+      info = await inspectStore(o.store);
+    } catch (e) {
+      if (!(e instanceof DamagedStore)) throw e;
+      // What was found goes to stdout; the verdict is the one error line (exit 3).
+      await writeAll(process.stdout, o.json ? JSON.stringify(e.info, null, 2) + '\n' : formatDamaged(e) + '\n');
+      throw e.error;
+    }
+    await writeAll(process.stdout, o.json ? JSON.stringify(info, null, 2) + '\n' : formatInspect(info) + '\n');
   });
 
 program
@@ -129,7 +174,21 @@ program
   .option('--svg <file>', 'write a space-time diagram')
   .option('--debug', 'print stack traces with errors')
   .action(async (o) => {
-    process.stdout.write(recoveryLineCommand(o) + '\n');
+    await writeAll(process.stdout, recoveryLineCommand(o) + '\n');
+  });
+
+program
+  .command('gc')
+  .description('delete finished runs under a runs directory, keeping the newest')
+  .option('--runs <dir>', 'the directory that holds the runs', 'runs')
+  .option('--keep <n>', 'how many of the newest finished runs to keep', '5')
+  .option('--all', 'also delete failed and interrupted runs (never one a live process holds)')
+  .option('--dry-run', 'say what would be deleted, delete nothing')
+  .option('--json', 'print JSON')
+  .option('--debug', 'print stack traces with errors')
+  .action(async (o) => {
+    const result = await gcCommand({ runs: o.runs, keep: o.keep, all: Boolean(o.all), dryRun: Boolean(o.dryRun) });
+    await writeAll(process.stdout, o.json ? JSON.stringify(result, null, 2) + '\n' : formatGc(result) + '\n');
   });
 
 program
@@ -148,7 +207,7 @@ program
       out: o.out,
       onProgress: (line) => tty && process.stderr.write(`ckpt bench: ${line} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`),
     });
-    process.stdout.write(o.json ? JSON.stringify(result, null, 2) + '\n' : markdown(result));
+    await writeAll(process.stdout, o.json ? JSON.stringify(result, null, 2) + '\n' : markdown(result));
   });
 
 /** --verify: the job completed, but a re-executed step did not reproduce its state: exit 1. */
@@ -159,24 +218,69 @@ function failOnMismatch(r: Report): void {
   }
 }
 
-function fail(e: unknown): never {
-  clearProgress();
-  if (e instanceof CommanderError) {
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') process.exit(0);
-    process.stderr.write(`ckpt: ${e.message.replace(/^error: /, '')}\n`);
-    process.exit(2);
-  }
-  if (e instanceof CkptError) {
-    process.stderr.write(`ckpt: ${e.message}\n`);
-    if (debug && e.stack) process.stderr.write(e.stack + '\n');
-    process.exit(exitStatusFor(e.code));
-  }
-  process.stderr.write(`ckpt: internal error: ${(e as Error)?.message ?? String(e)}\n`);
-  if (debug) process.stderr.write(((e as Error)?.stack ?? '') + '\n');
-  process.exit(1);
+/** One line, whatever the message holds (a JSON parser's text may span lines). */
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
+async function fail(e: unknown): Promise<never> {
+  clearProgress();
+  let status: number;
+  let line: string;
+  let stack: string | undefined;
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') process.exit(0);
+    line = e.message.replace(/^error: /, '');
+    status = 2;
+  } else if (e instanceof CkptError) {
+    line = e.message;
+    stack = e.stack;
+    status = exitStatusFor(e.code);
+  } else {
+    line = `internal error: ${(e as Error)?.message ?? String(e)}`;
+    stack = (e as Error)?.stack;
+    status = 1;
+  }
+  try {
+    await writeAll(process.stderr, `ckpt: ${oneLine(line)}\n`);
+    if (debug && stack) await writeAll(process.stderr, stack + '\n');
+  } finally {
+    process.exit(status);
+  }
+}
+
+/**
+ * SIGTERM / SIGINT: say what state the store is in, then die of the signal (exit 128+n). Not a
+ * graceful shutdown: LMDB commits are atomic, so the store is exactly as a SIGKILL leaves it,
+ * resumable, and tearing rank threads down mid-LMDB-call could abort the process instead.
+ */
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    const where = currentStore ? `; the store '${currentStore}' is resumable: ckpt resume --store ${currentStore}` : '';
+    try {
+      if (process.stderr.isTTY) writeSync(2, '\r\x1b[2K');
+      writeSync(2, `ckpt: interrupted by ${signal}${where}\n`);
+    } finally {
+      process.kill(process.pid, signal);
+    }
+  });
+}
+
+/** A rejection nobody handled is still one line and a status, never a stack dump. */
+process.on('unhandledRejection', (e) => void fail(e));
+
+/** The event loop ran dry with the command unfinished (a promise nothing will settle). */
+process.on('beforeExit', () => {
+  if (finished || process.exitCode) return;
+  finished = true;
+  process.exitCode = 1;
+  process.stderr.write('ckpt: internal error: the command stopped without a result (a promise that never settles)\n');
+});
+
 program.parseAsync(process.argv).then(
-  () => process.exit(0),
+  () => {
+    finished = true;
+    process.exit(0);
+  },
   (e) => fail(e),
 );

@@ -1,12 +1,36 @@
 /** `ckpt inspect --store DIR`: what a store holds, read-only. */
-import { CkptStore } from '../storage/store.js';
+import { CkptStore, refusal } from '../storage/store.js';
+import type { StoreExamination } from '../storage/integrity.js';
 import type { RunConfig } from '../runtime/options.js';
 import { bytes } from './format.js';
 import { logSizes } from '../storage/message-log.js';
 import { IndependentCheckpoints } from '../runtime/coordinator/independent-checkpoints.js';
 
+/** What the integrity check found, for the summary and the JSON. */
+function integrityOf(e: StoreExamination) {
+  const v = e.verdict;
+  return {
+    ok: v.kind === 'sound' || v.kind === 'locked',
+    checked: v.kind !== 'locked',
+    verdict: v.kind,
+    problems: v.kind === 'corrupt' ? v.problems : [],
+    records: e.records,
+    blocksChecked: e.blocksChecked,
+    lmdb: e.lmdb,
+  };
+}
+
+/** A damaged store: what was found (the CLI prints it, then exits 3 with one line). */
+export class DamagedStore {
+  constructor(readonly info: { store: string; integrity: ReturnType<typeof integrityOf> }, readonly error: Error) {}
+}
+
 export async function inspectStore(dir: string) {
-  const store = await CkptStore.open(dir, { readOnly: true });
+  const examination = await CkptStore.examine(dir);
+  const refused = refusal(dir, examination.verdict, true);
+  if (refused && examination.verdict.kind === 'corrupt') throw new DamagedStore({ store: dir, integrity: integrityOf(examination) }, refused);
+  if (refused) throw refused;
+  const store = await CkptStore.open(dir, { readOnly: true, examination });
   try {
     const config = store.config as RunConfig;
     const independent = config.checkpoint === 'uncoordinated' || config.checkpoint === 'cic';
@@ -21,6 +45,7 @@ export async function inspectStore(dir: string) {
     const perRank = Array.from({ length: config.ranks }, (_, rank) => checkpoints.filter((c) => c.rank === rank));
     return {
       store: store.dir,
+      integrity: integrityOf(examination),
       format: store.format,
       status: store.status,
       lock: store.lock ?? null,
@@ -44,6 +69,7 @@ export function formatInspect(i: Awaited<ReturnType<typeof inspectStore>>): stri
   const out: string[] = [];
   const c = i.config;
   out.push(`store ${i.store} (format v${i.format.version})`);
+  out.push(`  integrity    ${formatIntegrity(i.integrity)}`);
   out.push(`  status       ${i.status.state}${i.status.message ? ` (${i.status.message})` : ''}, ${i.status.sessions} session(s), updated ${i.status.updatedAt}${i.lock ? `; locked by pid ${i.lock.pid}` : ''}`);
   out.push(`  job          ${c.jobName} on ${c.ranks} ranks, steps ${c.steps ?? 'until steady'}, params ${JSON.stringify(c.params)}`);
   out.push(`  protocol     checkpoint ${c.checkpoint} every ${c.interval}${c.incremental ? ' incremental' : ''}; logging ${c.logging}; seed ${c.seed}`);
@@ -59,4 +85,15 @@ export function formatInspect(i: Awaited<ReturnType<typeof inspectStore>>): stri
   out.push(`  failures     ${i.failures.length}`);
   if (i.report) out.push(`  digest       ${(i.report as { result: { digest: string } }).result.digest}`);
   return out.join('\n');
+}
+
+export function formatIntegrity(g: ReturnType<typeof integrityOf>): string {
+  if (!g.checked) return 'not checked: the store is in use by a live run (read through LMDB\'s snapshot)';
+  const pages = g.lmdb ? `; LMDB pages up to ${g.lmdb.highestReferenced} referenced, file ${bytes(g.lmdb.fileSize)}, transaction ${g.lmdb.txnid}` : '';
+  if (g.ok) return `sound: ${g.records} records and ${g.blocksChecked} checkpoint blocks checked${pages}`;
+  return [`DAMAGED (${g.problems.length} problem${g.problems.length === 1 ? '' : 's'} found${pages})`, ...g.problems.map((p) => `    - ${p}`)].join('\n');
+}
+
+export function formatDamaged(d: DamagedStore): string {
+  return `store ${d.info.store}\n  integrity    ${formatIntegrity(d.info.integrity)}`;
 }

@@ -1,11 +1,13 @@
 /** `ckpt recovery-line --trace FILE --failed LIST [--json] [--svg FILE]`. */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { checkOutputPath, writeOutput } from '../runtime/output-path.js';
 import { CkptError } from '../runtime/errors.js';
 import { parseTrace } from '../runtime/recovery/trace.js';
 import { maxRecoverableLine, type RecoveryLine } from '../runtime/recovery/recovery-line.js';
 import { spaceTimeSvg } from '../runtime/recovery/svg.js';
 
 export function recoveryLineCommand(o: { trace: string; failed: string; json?: boolean; svg?: string }): string {
+  if (o.svg) checkOutputPath(o.svg, '--svg');
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(o.trace, 'utf8'));
@@ -22,7 +24,7 @@ export function recoveryLineCommand(o: { trace: string; failed: string; json?: b
     failed.add(p);
   }
   const result = maxRecoverableLine(trace, failed);
-  if (o.svg) writeFileSync(o.svg, spaceTimeSvg(trace, result, failed, `recovery line, failed: ${[...failed].join(', ') || 'none'}`));
+  if (o.svg) writeOutput(o.svg, spaceTimeSvg(trace, result, failed, `recovery line, failed: ${[...failed].join(', ') || 'none'}`), '--svg');
   return o.json ? JSON.stringify(result, null, 2) : formatLine(result, trace.histories.map((h) => h.kinds.length), failed);
 }
 

@@ -30,17 +30,32 @@ export function resolveJobRef(text: string, cwd = process.cwd()): JobRef {
   return { name: abs, path: abs };
 }
 
-export async function loadJob(ref: JobRef): Promise<Job<any>> {
+/**
+ * Load a job. A module whose top-level await never settles would leave nothing on the event
+ * loop and let the process end with exit 0 and no output; the timer both keeps the process
+ * alive and turns the wait into an error.
+ */
+export async function loadJob(ref: JobRef, timeoutMs = 30_000): Promise<Job<any>> {
   let mod: Record<string, unknown>;
   if (!ref.path) {
     const load = builtins[ref.name];
     if (!load) throw new CkptError('ERR_UNKNOWN_JOB', `unknown job '${ref.name}'`);
     mod = await load();
   } else {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new CkptError('ERR_UNKNOWN_JOB', `cannot load job module '${ref.path}': it did not finish loading within ${timeoutMs} ms (a top-level await that never settles?)`)),
+        timeoutMs,
+      );
+    });
     try {
-      mod = await import(pathToFileURL(ref.path).href);
+      mod = await Promise.race([import(pathToFileURL(ref.path).href) as Promise<Record<string, unknown>>, timeout]);
     } catch (e) {
+      if (e instanceof CkptError) throw e;
       throw new CkptError('ERR_UNKNOWN_JOB', `cannot load job module '${ref.path}': ${(e as Error).message}`, { cause: e });
+    } finally {
+      clearTimeout(timer);
     }
   }
   const job = (mod.default ?? mod.job) as Job<any> | undefined;

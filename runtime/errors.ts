@@ -3,23 +3,42 @@
  * stable `code`; tests check codes, never message text. Errors cross thread boundaries as plain
  * records (postMessage keeps only `message` and `cause` of a real Error).
  */
-export type ErrorCode =
-  | 'ERR_USAGE'
-  | 'ERR_UNKNOWN_JOB'
-  | 'ERR_JOB'
-  | 'ERR_RANK_LOST'
-  | 'ERR_UNRECOVERABLE'
-  | 'ERR_VERIFY_MISMATCH'
-  | 'ERR_STORE_MISSING'
-  | 'ERR_STORE_CORRUPT'
-  | 'ERR_STORE_FOREIGN'
-  | 'ERR_STORE_VERSION'
-  | 'ERR_STORE_LOCKED'
-  | 'ERR_STORE_EXISTS'
-  | 'ERR_STORE_FINISHED'
-  | 'ERR_TRACE'
-  | 'ERR_PROTOCOL'
-  | 'ERR_INTERNAL';
+/**
+ * Every code and the exit status it gives (contract section 1). A Record over the union: a new
+ * code that is not given a status here does not compile.
+ */
+const EXIT_STATUS = {
+  ERR_USAGE: 2,
+  ERR_UNKNOWN_JOB: 2,
+  ERR_TRACE: 2,
+  /** --report / --trace / --svg cannot be written where asked. */
+  ERR_OUTPUT: 2,
+  ERR_JOB: 1,
+  ERR_RANK_LOST: 1,
+  ERR_UNRECOVERABLE: 1,
+  ERR_VERIFY_MISMATCH: 1,
+  /** The same failure again and again, or failures faster than the job progresses. */
+  ERR_FAILURE_BUDGET: 1,
+  /** Every live rank blocked in a receive, nothing in flight. */
+  ERR_DEADLOCK: 1,
+  /** A step ran longer than --step-timeout. */
+  ERR_STEP_TIMEOUT: 1,
+  /** A rank thread did not report ready within the start-up timeout. */
+  ERR_STARTUP: 1,
+  ERR_PROTOCOL: 1,
+  ERR_INTERNAL: 1,
+  ERR_STORE_MISSING: 3,
+  ERR_STORE_CORRUPT: 3,
+  ERR_STORE_FOREIGN: 3,
+  ERR_STORE_VERSION: 3,
+  ERR_STORE_LOCKED: 3,
+  ERR_STORE_EXISTS: 3,
+  ERR_STORE_FINISHED: 3,
+  /** The store's file system refused: full, read-only, permissions, a path through a file. */
+  ERR_STORE_IO: 3,
+} as const satisfies Record<string, 1 | 2 | 3>;
+
+export type ErrorCode = keyof typeof EXIT_STATUS;
 
 export class CkptError extends Error {
   readonly code: ErrorCode;
@@ -33,10 +52,12 @@ export class CkptError extends Error {
 }
 
 /** CLI exit status for an error code (contract section 1). */
-export function exitStatusFor(code: ErrorCode): number {
-  if (code === 'ERR_USAGE' || code === 'ERR_UNKNOWN_JOB' || code === 'ERR_TRACE') return 2;
-  if (code.startsWith('ERR_STORE')) return 3;
-  return 1;
+export function exitStatusFor(code: ErrorCode): 1 | 2 | 3 {
+  return EXIT_STATUS[code];
+}
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(EXIT_STATUS, code);
 }
 
 /** A plain, cloneable description of an error, for postMessage. */

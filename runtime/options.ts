@@ -5,6 +5,7 @@
  * Input objects are never mutated.
  */
 import { resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { CkptError } from './errors.js';
 import { parseCrashSpec, type CrashSpec } from './crash-spec.js';
 import { loadJob, resolveJobRef } from '../jobs/registry.js';
@@ -40,6 +41,10 @@ export interface RunOptions {
   blockBytes?: number | string;
   logBatch?: number | string;
   logFlushMs?: number | string;
+  stepTimeoutMs?: number | string;
+  failureBudget?: number | string;
+  startupTimeoutMs?: number | string;
+  loadTimeoutMs?: number | string;
   cwd?: string;
 }
 
@@ -68,9 +73,33 @@ export interface RunConfig {
   readonly blockBytes: number;
   readonly logBatch: number;
   readonly logFlushMs: number;
+  /** A step running longer is a failure of the job (null: no limit). */
+  readonly stepTimeoutMs: number | null;
+  /** See coordinator/failure-budget.ts. */
+  readonly failureBudget: number;
+  /** A rank thread must report ready within this long after it was spawned. */
+  readonly startupTimeoutMs: number;
+  /** A job module must finish loading within this long. */
+  readonly loadTimeoutMs: number;
 }
 
 export const DEFAULT_SEED = 20261123;
+export const DEFAULT_FAILURE_BUDGET = 10;
+
+function cpus(): number {
+  return Math.max(1, availableParallelism());
+}
+
+/**
+ * The shortest heartbeat timeout this machine can honour. A rank bumps its heartbeat from a
+ * timer; with more ranks than cores a thread waits its turn for the CPU, a garbage collection
+ * stops it for tens of milliseconds, and the detector's own check runs every timeout/4. Below
+ * this floor a healthy rank is declared hung (64 ranks at 300 ms on 2 cores: 41 bogus
+ * failures in one run). The floor: four heartbeat periods, 200 ms, and 20 ms per rank per core.
+ */
+export function heartbeatFloorMs(ranks: number, heartbeatMs: number): number {
+  return Math.max(200, 4 * heartbeatMs, Math.ceil((20 * ranks) / cpus()));
+}
 
 function usage(message: string): CkptError {
   return new CkptError('ERR_USAGE', message);
@@ -84,8 +113,11 @@ export function parseInteger(name: string, v: unknown, min: number, max = Number
   return n;
 }
 
+/** Decimal only: Number() would also take '0x10', '0b1', 'Infinity' and ''. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 export function parseNumber(name: string, v: unknown, min: number): number {
-  const n = typeof v === 'number' ? v : String(v).trim() === '' ? NaN : Number(v);
+  const n = typeof v === 'number' ? v : DECIMAL.test(String(v).trim()) ? Number(v) : NaN;
   if (!Number.isFinite(n) || n < min) throw usage(`invalid ${name} '${String(v)}': expected a number >= ${min}`);
   return n;
 }
@@ -115,7 +147,9 @@ export function resolveParams(job: Job<any>, given: RunOptions['param']): Params
     for (const kv of given) {
       const eq = kv.indexOf('=');
       if (eq <= 0) throw usage(`invalid --param '${kv}': expected KEY=VALUE`);
-      raw[kv.slice(0, eq)] = kv.slice(eq + 1);
+      const key = kv.slice(0, eq);
+      if (Object.hasOwn(raw, key)) throw usage(`--param ${key} is given twice ('${key}=${String(raw[key])}' and '${kv}'): give each parameter once`);
+      raw[key] = kv.slice(eq + 1);
     }
   } else if (given) Object.assign(raw, given);
   const out: Params = {};
@@ -144,7 +178,8 @@ export async function resolveRunOptions(o: RunOptions): Promise<RunConfig> {
   const cwd = o.cwd ?? process.cwd();
   if (!o.job) throw usage('missing --job: expected one of cavity, heat, traffic or a path to a job module');
   const ref = resolveJobRef(o.job, cwd);
-  const job = await loadJob(ref);
+  const loadTimeoutMs = o.loadTimeoutMs === undefined ? 30_000 : parseInteger('--load-timeout', o.loadTimeoutMs, 1);
+  const job = await loadJob(ref, loadTimeoutMs);
   const ranks = o.ranks === undefined ? 4 : parseInteger('--ranks', o.ranks, 1, 256);
   const params = resolveParams(job, o.param);
   const problem = job.validate?.(params, ranks);
@@ -156,6 +191,11 @@ export async function resolveRunOptions(o: RunOptions): Promise<RunConfig> {
   const auto = o.interval === 'auto';
   const interval = o.interval === undefined || auto ? job.defaultInterval(params, steps) : parseInteger('--interval', o.interval, 1);
   const crashes = (o.crash ?? []).map((c) => parseCrashSpec(c, ranks));
+  crashes.forEach((c, i) => {
+    // A spec at or past the last step would never fire, and a run that silently does not
+    // inject the failure asked for measures nothing.
+    if (steps !== null && c.step >= steps) throw usage(`invalid --crash '${o.crash![i]}': the run has ${steps} steps (0..${steps - 1}), so step ${c.step} never begins`);
+  });
   const mtbf = o.mtbf === undefined ? null : parseNumber('--mtbf', o.mtbf, 0.001);
   if (auto && mtbf === null) throw usage('--interval auto derives the interval from the failure rate: give --mtbf SECONDS too, or a number of steps');
   if (auto && checkpoint === 'none') throw usage('--interval auto needs a checkpoint mode other than none');
@@ -166,7 +206,14 @@ export async function resolveRunOptions(o: RunOptions): Promise<RunConfig> {
     if ((opt === 'checkpoint' && checkpoint === val) || (opt === 'logging' && logging === val)) throw usage(msg!);
   }
   const heartbeatMs = o.heartbeatMs === undefined ? 50 : parseInteger('--heartbeat-ms', o.heartbeatMs, 1);
-  const heartbeatTimeoutMs = o.heartbeatTimeoutMs === undefined ? 3000 : parseInteger('--heartbeat-timeout', o.heartbeatTimeoutMs, 10);
+  const floor = heartbeatFloorMs(ranks, heartbeatMs);
+  const heartbeatTimeoutMs = o.heartbeatTimeoutMs === undefined ? Math.max(3000, floor) : parseInteger('--heartbeat-timeout', o.heartbeatTimeoutMs, 1);
+  if (heartbeatTimeoutMs < floor) {
+    throw usage(`--heartbeat-timeout ${heartbeatTimeoutMs} is below what this machine can honour for ${ranks} ranks on ${cpus()} cores with a heartbeat every ${heartbeatMs} ms: give at least ${floor}`);
+  }
+  const stepTimeoutMs = o.stepTimeoutMs === undefined ? null : parseInteger('--step-timeout', o.stepTimeoutMs, 1);
+  const failureBudget = o.failureBudget === undefined ? DEFAULT_FAILURE_BUDGET : parseInteger('--failure-budget', o.failureBudget, 1);
+  const startupTimeoutMs = o.startupTimeoutMs === undefined ? 60_000 : parseInteger('--startup-timeout', o.startupTimeoutMs, 1);
   const blockBytes = o.blockBytes === undefined ? 256 * 1024 : parseInteger('--block-bytes', o.blockBytes, 64, 1 << 30);
   const logBatch = o.logBatch === undefined ? 64 : parseInteger('--log-batch', o.logBatch, 1);
   const logFlushMs = o.logFlushMs === undefined ? 5 : parseInteger('--log-flush-ms', o.logFlushMs, 0);
@@ -195,5 +242,9 @@ export async function resolveRunOptions(o: RunOptions): Promise<RunConfig> {
     blockBytes,
     logBatch,
     logFlushMs,
+    stepTimeoutMs,
+    failureBudget,
+    startupTimeoutMs,
+    loadTimeoutMs,
   } satisfies RunConfig);
 }

@@ -58,6 +58,8 @@ export interface Report {
   verify: { checkedSteps: number; mismatches: number; firstMismatch?: { rank: number; step: number } };
   store: string;
   sessions: number;
+  /** Things the user should know that did not stop the run (e.g. a crash spec that never fired). */
+  warnings?: string[];
   /** --trace: where the trace went; it stops at the first failure (`failed`). */
   trace?: { file: string; events: number; failed: number[] };
 }

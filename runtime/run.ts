@@ -2,17 +2,21 @@
  * The public entry points: run a job, resume a run whose process died. Both return the report
  * and leave it in the store.
  */
-import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { CkptStore } from '../storage/store.js';
+import { fsError } from '../storage/fs-errors.js';
 import { CkptError } from './errors.js';
 import { resolveRunOptions, type RunConfig, type RunOptions } from './options.js';
 import { RunEngine, type Progress } from './coordinator/engine.js';
 import type { FailureRecord, Report } from './report.js';
+import { checkOutputPath, writeOutput } from './output-path.js';
 
 export interface RunHooks {
   onProgress?: (p: Progress) => void;
   /** Called once the store exists (its path is worth printing before a long run). */
   onStore?: (dir: string) => void;
+  /** Something the user should know that is not an error (e.g. a crash spec that never fired). */
+  onWarning?: (text: string) => void;
   report?: string;
 }
 
@@ -23,37 +27,59 @@ async function drive(config: RunConfig, store: CkptStore, hooks: RunHooks, previ
   try {
     report = await engine.run();
     if (engine.tracer && config.trace) {
-      const t = engine.tracer.write(config.trace);
+      let t;
+      try {
+        t = engine.tracer.write(config.trace);
+      } catch (e) {
+        throw fsError(e, config.trace, 'write --trace', 'ERR_OUTPUT');
+      }
       report.trace = { file: config.trace, events: t.events, failed: engine.tracer.failed };
     }
+    await store.saveReport(report);
+    await store.saveFailures(report.failures);
+    await store.setStatus({ state: 'completed', sessions: report.sessions });
   } catch (e) {
-    await store.setStatus({ state: 'failed', message: (e as Error).message }).catch(() => {});
+    const err = fsError(e, store.dir, 'write to the store');
+    // Best effort: the status is a label for `inspect`. A store still marked 'running' by a
+    // dead process resumes just the same, so failing to write it (a full disk) loses nothing.
+    await store.setStatus({ state: 'failed', message: err.message }).catch((why: unknown) => {
+      err.message += ` (the store's status could not be updated either: ${fsError(why, store.dir, 'write to the store').message})`;
+    });
     await store.close();
-    throw e;
+    throw err;
   }
-  await store.saveReport(report);
-  await store.saveFailures(report.failures);
-  await store.setStatus({ state: 'completed', sessions: report.sessions });
   await store.close();
-  if (hooks.report) writeFileSync(hooks.report, JSON.stringify(report, null, 2) + '\n');
+  for (const w of report.warnings ?? []) hooks.onWarning?.(w);
+  if (hooks.report) writeOutput(hooks.report, JSON.stringify(report, null, 2) + '\n', '--report');
   return report;
 }
 
 export async function runJob(options: RunOptions, hooks: RunHooks = {}): Promise<Report> {
   const config = await resolveRunOptions(options);
+  if (hooks.report) checkOutputPath(hooks.report, '--report');
+  if (config.trace) checkOutputPath(config.trace, '--trace');
   const store = await CkptStore.create(config.store, config);
   return drive(config, store, hooks);
 }
 
 export async function resumeRun(dir: string, hooks: RunHooks = {}): Promise<Report> {
-  const store = await CkptStore.open(dir);
+  if (hooks.report) checkOutputPath(hooks.report, '--report');
+  // Only the store given is ever opened: a store moved or copied since its run began must not
+  // write into the directory the run was created in (ranks open config.store).
+  const at = resolve(dir);
+  const store = await CkptStore.open(at);
   const status = store.status;
   if (status.state === 'completed') {
     await store.close();
     throw new CkptError('ERR_STORE_FINISHED', `the run in '${dir}' already completed; nothing to resume ('ckpt inspect --store ${dir}' shows it)`);
   }
-  const config = store.config as RunConfig;
-  await store.setStatus({ state: 'running', sessions: status.sessions + 1 });
+  const config: RunConfig = Object.freeze({ ...(store.config as RunConfig), store: at, trace: null });
+  try {
+    await store.setStatus({ state: 'running', sessions: status.sessions + 1 });
+  } catch (e) {
+    await store.close({ release: false });
+    throw fsError(e, at, 'write to the store');
+  }
   return drive(config, store, hooks, { failures: store.failures as FailureRecord[], sessions: status.sessions });
 }
 

@@ -202,7 +202,7 @@ export interface RankTask {
 // ---------------------------------------------------------------- shared status block
 
 /** Int32 slots per rank in `status`. */
-export const STATUS_SLOTS = 4;
+export const STATUS_SLOTS = 7;
 export const SLOT_HEARTBEAT = 0;
 /** Steps completed so far. */
 export const SLOT_STEP = 1;
@@ -219,9 +219,24 @@ export const SLOT_NATIVE = 3;
 export const NATIVE_FREE = 0;
 export const NATIVE_IN = 1;
 export const NATIVE_KILLED = 2;
-/** Float64 slots per rank in `times`: wall time (ms since epoch) at which a failure was injected. */
-export const TIME_SLOTS = 1;
+/**
+ * What the job is blocked on, for deadlock detection: WAIT_NONE (running), WAIT_FINISHED, or
+ * a receive: the source it waits for (>= 0) or WAIT_ANY; the tag is in SLOT_WAIT_TAG.
+ */
+export const SLOT_WAIT = 4;
+export const SLOT_WAIT_TAG = 5;
+/** Bumped on every application message sent or arrived: traffic, as opposed to a heartbeat. */
+export const SLOT_TRAFFIC = 6;
+export const WAIT_NONE = -2;
+export const WAIT_ANY = -1;
+export const WAIT_FINISHED = -3;
+/**
+ * Float64 slots per rank in `times`: wall time (ms since epoch) at which a failure was
+ * injected; at which the running step began (0 between steps), for --step-timeout.
+ */
+export const TIME_SLOTS = 2;
 export const TIME_FAILED_AT = 0;
+export const TIME_STEP_START = 1;
 
 export function wallNow(): number {
   return performance.timeOrigin + performance.now();

@@ -5,6 +5,9 @@
  * LMDB is not the same as on disk.
  */
 import { crc32 } from 'node:zlib';
+import { statfsSync } from 'node:fs';
+
+const ROOM_MARGIN = 1 << 20;
 import type { Database, RootDatabase } from 'lmdb';
 import { openDatabases, type CodecDB } from './databases.js';
 import type { JobState, TypedArray } from '../jobs/api.js';
@@ -56,6 +59,8 @@ export class CheckpointIO {
     private readonly env: RootDatabase,
     private readonly blockBytes: number,
     private readonly incremental: boolean,
+    /** The store directory, to check there is room before a checkpoint is written. */
+    private readonly dir: string | null = null,
   ) {
     const dbs = openDatabases(env);
     this.ckpt = dbs.ckpt;
@@ -90,6 +95,7 @@ export class CheckpointIO {
       if (this.incremental) nextPrevious.set(name, { copy: Uint8Array.from(data), manifest });
       arrays[name] = manifest;
     }
+    this.checkRoom(bytesWritten);
     // Blocks first, in two halves so that a crash can land between them; the manifest last,
     // so a manifest never points at missing blocks.
     const half = Math.ceil(pending.length / 2);
@@ -122,6 +128,22 @@ export class CheckpointIO {
     await this.env.flushed;
     this.tentative = this.incremental ? nextPrevious : null;
     return { manifest, writeMs: performance.now() - t0 };
+  }
+
+  /**
+   * Refuse a checkpoint the file system has no room for, before LMDB starts it. A commit that
+   * runs out of space half-way fails inside LMDB with EIO, after native code printed its own
+   * complaints; this way the user gets one line (ENOSPC, exit 3) and the store is untouched.
+   * The margin covers LMDB's copy-on-write of the pages a commit touches.
+   */
+  private checkRoom(bytes: number): void {
+    if (!this.dir) return;
+    const fs = statfsSync(this.dir);
+    const free = fs.bavail * fs.bsize;
+    const need = 2 * bytes + ROOM_MARGIN;
+    if (free < need) {
+      throw Object.assign(new Error(`no space left on device: a checkpoint of ${bytes} bytes needs about ${need} bytes free, the file system has ${free}`), { code: 'ENOSPC' });
+    }
   }
 
   read(rank: number, round: number): { state: JobState; manifest: Manifest } {

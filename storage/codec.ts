@@ -1,19 +1,47 @@
 /**
  * Value encoding. msgpackr with default options silently corrupts typed arrays (see
  * platform-facts); `moreTypes` + `structuredClone` round-trip them exactly. Bulk state never
- * goes through msgpack: blocks are stored as raw bytes.
+ * goes through msgpack: blocks are stored as raw bytes (their CRCs live in the manifests).
+ *
+ * Every encoded record is framed with a CRC32 of its body (4 bytes, little-endian, first):
+ * LMDB keeps no checksums, and a flipped byte in a record must be found before a store is
+ * written to, not decoded into a wrong recovery line (storage/integrity.ts).
  */
 import { Packr } from 'msgpackr';
+import { crc32 } from 'node:zlib';
 import type { TypedArray } from '../jobs/api.js';
 
 export const packr = new Packr({ moreTypes: true, structuredClone: true, useRecords: false });
 
+const FRAME = 4;
+
 export function encode(value: unknown): Buffer {
-  return packr.pack(value);
+  const body = packr.pack(value);
+  const out = Buffer.allocUnsafe(FRAME + body.length);
+  out.writeUInt32LE(crc32(body), 0);
+  body.copy(out, FRAME);
+  return out;
 }
 
+/** The body of a framed record, or null when its checksum does not match. */
+export function unframe(bytes: Uint8Array): Uint8Array | null {
+  if (bytes.byteLength < FRAME) return null;
+  const body = bytes.subarray(FRAME);
+  const want = (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
+  return crc32(body) === want ? body : null;
+}
+
+/** Decode a framed record; throws (the caller names the record) when it is damaged. */
 export function decode<T>(bytes: Uint8Array): T {
-  return packr.unpack(bytes) as T;
+  const body = unframe(bytes);
+  if (!body) throw new DamagedRecord();
+  return packr.unpack(body) as T;
+}
+
+export class DamagedRecord extends Error {
+  constructor() {
+    super('record failed its checksum');
+  }
 }
 
 export const TYPED_ARRAYS = {

@@ -6,17 +6,27 @@
  * never views a buffer LMDB reuses.
  */
 import type { Database, RootDatabase, RangeOptions } from 'lmdb';
-import { decode, encode } from './codec.js';
+import { DamagedRecord, decode, encode } from './codec.js';
 import { DB_BLOCKS, DB_CKPT, DB_LOG, DB_META } from './layout.js';
+import { CkptError } from '../runtime/errors.js';
 
 type Key = Parameters<Database['get']>[0];
 
 export class CodecDB {
-  constructor(readonly raw: Database) {}
+  constructor(readonly raw: Database, readonly name: string) {}
 
   get<T>(key: Key): T | undefined {
     const bytes = this.raw.get(key) as Uint8Array | undefined;
-    return bytes === undefined ? undefined : decode<T>(bytes);
+    return bytes === undefined ? undefined : this.decode<T>(key, bytes);
+  }
+
+  private decode<T>(key: unknown, bytes: Uint8Array): T {
+    try {
+      return decode<T>(bytes);
+    } catch (e) {
+      const what = e instanceof DamagedRecord ? 'failed its checksum' : `cannot be decoded (${(e as Error).message})`;
+      throw new CkptError('ERR_STORE_CORRUPT', `record ${JSON.stringify(key)} of database '${this.name}' ${what}`, { cause: e });
+    }
   }
 
   put(key: Key, value: unknown): Promise<boolean> {
@@ -32,7 +42,7 @@ export class CodecDB {
   }
 
   *range<K = Key, T = unknown>(options: RangeOptions = {}): Generator<{ key: K; value: T }> {
-    for (const { key, value } of this.raw.getRange(options)) yield { key: key as K, value: decode<T>(value as Uint8Array) };
+    for (const { key, value } of this.raw.getRange(options)) yield { key: key as K, value: this.decode<T>(key, value as Uint8Array) };
   }
 
   keys<K = Key>(options: RangeOptions = {}): Iterable<K> {
@@ -49,5 +59,5 @@ export interface Databases {
 
 export function openDatabases(env: RootDatabase): Databases {
   const bin = (name: string) => env.openDB({ name, keyEncoding: 'ordered-binary', encoding: 'binary' });
-  return { meta: new CodecDB(bin(DB_META)), ckpt: new CodecDB(bin(DB_CKPT)), log: new CodecDB(bin(DB_LOG)), blocks: bin(DB_BLOCKS) };
+  return { meta: new CodecDB(bin(DB_META), DB_META), ckpt: new CodecDB(bin(DB_CKPT), DB_CKPT), log: new CodecDB(bin(DB_LOG), DB_LOG), blocks: bin(DB_BLOCKS) };
 }

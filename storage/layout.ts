@@ -14,10 +14,16 @@
  *   blocks   [rank, array, blockIndex, round] -> raw bytes of one block
  *   log      [rank, 0, deliveryIndex] -> determinant { src, seq, tag, dv? }
  *            [rank, 1, src, seq]      -> logged message content { tag, payload, at }
- * meta, ckpt and log values are msgpack (storage/codec.ts) stored as raw bytes.
+ * meta, ckpt and log values are msgpack (storage/codec.ts) framed with a CRC32 of the body,
+ * stored as raw bytes; blocks are raw bytes whose CRC32 is in the manifest that references them.
+ * The 'format' record alone is plain msgpack, so that every version can read which version a
+ * store is.
+ *
+ * Version 3: records framed with their CRC32.
  */
 export const STORE_MAGIC = 'ckpt-store';
-export const STORE_VERSION = 2;
+export const STORE_VERSION = 3;
+export const FORMAT_KEY = 'format';
 
 export const DB_META = 'meta';
 export const DB_CKPT = 'ckpt';

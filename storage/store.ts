@@ -8,20 +8,20 @@
  * acknowledges to a caller is flushed.
  */
 import { hostname } from 'node:os';
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Database, RootDatabase } from 'lmdb';
 import { CkptError } from '../runtime/errors.js';
-import { checkDataFile, dirState, openEnv } from './env.js';
-import { DB_META, STORE_MAGIC, STORE_VERSION, type BlockKey, type ManifestKey } from './layout.js';
+import { dirState, openEnv } from './env.js';
+import { FORMAT_KEY, STORE_MAGIC, STORE_VERSION, type BlockKey, type ManifestKey } from './layout.js';
 import { CodecDB, openDatabases } from './databases.js';
 import { collectLog } from './message-log.js';
 import type { CommittedLine, Manifest } from './manifest.js';
+import { packr } from './codec.js';
+import { examineStore, liveLock, type StoreExamination, type StoreFormat, type StoreLock, type StoreVerdict } from './integrity.js';
+import { fsError } from './fs-errors.js';
 
-export interface StoreFormat {
-  magic: string;
-  version: number;
-  createdAt: string;
-}
+export type { StoreFormat, StoreLock };
 
 export interface StoreStatus {
   state: 'running' | 'completed' | 'failed';
@@ -30,12 +30,6 @@ export interface StoreStatus {
   /** How many processes have driven this run (1 + number of resumes). */
   sessions: number;
   message?: string;
-}
-
-export interface StoreLock {
-  pid: number;
-  host: string;
-  since: string;
 }
 
 export interface CheckpointSummary {
@@ -48,12 +42,21 @@ export interface CheckpointSummary {
   committed: boolean;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+/** The one-line error for a store that must not be used, or null for a usable one. */
+export function refusal(dir: string, v: StoreVerdict, readOnly: boolean): CkptError | null {
+  switch (v.kind) {
+    case 'sound':
+      return null;
+    case 'locked':
+      return readOnly ? null : new CkptError('ERR_STORE_LOCKED', `store '${dir}' is in use by a live run (pid ${v.lock.pid} since ${v.lock.since})`);
+    case 'foreign':
+      return new CkptError('ERR_STORE_FOREIGN', `'${dir}' is ${v.why}; it was left untouched`);
+    case 'version':
+      return new CkptError('ERR_STORE_VERSION', `store '${dir}' has format version ${v.format.version}; this ckpt reads version ${STORE_VERSION} only; it was left untouched`);
+    case 'corrupt': {
+      const more = v.problems.length > 1 ? ` (and ${v.problems.length - 1} more problem${v.problems.length > 2 ? 's' : ''}: 'ckpt inspect --store ${dir}' lists them)` : '';
+      return new CkptError('ERR_STORE_CORRUPT', `store '${dir}' is corrupt: ${v.problems[0]}${more}; it was left untouched`);
+    }
   }
 }
 
@@ -80,64 +83,77 @@ export class CkptStore {
   static async create(dir: string, config: unknown): Promise<CkptStore> {
     const state = dirState(dir);
     if (state === 'lmdb') {
-      throw new CkptError('ERR_STORE_EXISTS', `store '${dir}' already holds a run: use 'ckpt resume --store ${dir}' to finish it, or choose another --store`);
+      // Say what it is: someone else's LMDB environment is not "a run to resume".
+      const refused = refusal(dir, (await examine(dir)).verdict, false);
+      throw refused ?? new CkptError('ERR_STORE_EXISTS', `store '${dir}' already holds a run: use 'ckpt resume --store ${dir}' to finish it, or choose another --store`);
     }
     if (state === 'foreign') throw new CkptError('ERR_STORE_FOREIGN', `'${dir}' is not empty and is not a ckpt store; refusing to write into it`);
-    mkdirSync(dir, { recursive: true });
-    const store = new CkptStore(dir, openEnv(dir));
+    let store: CkptStore;
+    try {
+      writableAncestor(dir);
+      mkdirSync(dir, { recursive: true });
+      store = new CkptStore(dir, openEnv(dir));
+    } catch (e) {
+      throw fsError(e, dir, 'create the store');
+    }
     const now = new Date().toISOString();
-    await store.env.transaction(() => {
-      store.meta.put('format', { magic: STORE_MAGIC, version: STORE_VERSION, createdAt: now } satisfies StoreFormat);
-      store.meta.put('config', config);
-      store.meta.put('status', { state: 'running', startedAt: now, updatedAt: now, sessions: 1 } satisfies StoreStatus);
-      store.meta.put('failures', []);
-    });
-    await store.acquireLock();
-    await store.env.flushed;
+    try {
+      await store.env.transaction(() => {
+        // Plain msgpack, unlike every other record: any version can read which version this is.
+        void store.meta.raw.put(FORMAT_KEY, packr.pack({ magic: STORE_MAGIC, version: STORE_VERSION, createdAt: now } satisfies StoreFormat));
+        void store.meta.put('config', config);
+        void store.meta.put('status', { state: 'running', startedAt: now, updatedAt: now, sessions: 1 } satisfies StoreStatus);
+        void store.meta.put('failures', []);
+      });
+      await store.acquireLock();
+      await store.env.flushed;
+    } catch (e) {
+      await store.env.close();
+      throw fsError(e, dir, 'create the store');
+    }
     return store;
   }
 
-  /** Validate and open an existing store. `readOnly` (inspect) takes no lock and writes nothing. */
-  static async open(dir: string, options: { readOnly?: boolean } = {}): Promise<CkptStore> {
-    const state = dirState(dir);
-    if (state === 'absent' || state === 'empty') throw new CkptError('ERR_STORE_MISSING', `no ckpt store at '${dir}'`);
-    if (state === 'foreign') throw new CkptError('ERR_STORE_FOREIGN', `'${dir}' is not a ckpt store (unexpected files); it was left untouched`);
-    checkDataFile(dir);
-    // Validate read-only first: opening a named database read-write would create it in a
-    // foreign environment.
-    const probe = openEnv(dir, { readOnly: true });
+  /**
+   * Validate and open an existing store: nothing is written to a store (not even the lock)
+   * before it is known to be sound (storage/integrity.ts). `readOnly` (inspect) takes no lock
+   * and writes nothing.
+   */
+  static async open(dir: string, options: { readOnly?: boolean; examination?: StoreExamination } = {}): Promise<CkptStore> {
+    const examination = options.examination ?? (await CkptStore.examine(dir));
+    const refused = refusal(dir, examination.verdict, options.readOnly ?? false);
+    if (refused) throw refused;
+    let store: CkptStore;
     try {
-      let format: StoreFormat | undefined;
-      try {
-        format = new CodecDB(probe.openDB({ name: DB_META, keyEncoding: 'ordered-binary', encoding: 'binary' })).get<StoreFormat>('format');
-      } catch {
-        format = undefined;
-      }
-      if (!format || format.magic !== STORE_MAGIC) throw new CkptError('ERR_STORE_FOREIGN', `'${dir}' is an LMDB environment but not a ckpt store; it was left untouched`);
-      if (format.version !== STORE_VERSION) {
-        throw new CkptError('ERR_STORE_VERSION', `store '${dir}' has format version ${format.version}; this ckpt reads version ${STORE_VERSION} only`);
-      }
-    } finally {
-      await probe.close();
+      store = new CkptStore(dir, openEnv(dir, { readOnly: options.readOnly }));
+    } catch (e) {
+      throw fsError(e, dir, 'open the store');
     }
-    const store = new CkptStore(dir, openEnv(dir, { readOnly: options.readOnly }));
     if (!options.readOnly) {
       try {
         await store.acquireLock();
       } catch (e) {
         await store.env.close();
-        throw e;
+        throw e instanceof CkptError ? e : fsError(e, dir, 'lock the store');
       }
     }
     return store;
+  }
+
+  /** Is `dir` a store, and a sound one? Missing and foreign directories are refused here. */
+  static async examine(dir: string): Promise<StoreExamination> {
+    const state = dirState(dir);
+    if (state === 'absent' || state === 'empty') throw new CkptError('ERR_STORE_MISSING', `no ckpt store at '${dir}'`);
+    if (state === 'foreign') throw new CkptError('ERR_STORE_FOREIGN', `'${dir}' is not a ckpt store (unexpected files); it was left untouched`);
+    return examine(dir);
   }
 
   private async acquireLock(): Promise<void> {
     const mine: StoreLock = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
     const ok = await this.env.transaction(() => {
       const cur = this.meta.get<StoreLock>('lock');
-      if (cur && cur.pid !== process.pid && cur.host === mine.host && pidAlive(cur.pid)) return cur;
-      this.meta.put('lock', mine);
+      if (liveLock(cur)) return cur;
+      void this.meta.put('lock', mine);
       return null;
     });
     if (ok) throw new CkptError('ERR_STORE_LOCKED', `store '${this.dir}' is in use by a live run (pid ${ok.pid} since ${ok.since})`);
@@ -146,7 +162,7 @@ export class CkptStore {
   }
 
   get format(): StoreFormat {
-    return this.meta.get('format') as StoreFormat;
+    return packr.unpack(this.meta.raw.getBinary(FORMAT_KEY) as Uint8Array) as StoreFormat;
   }
   get config(): unknown {
     return this.meta.get('config');
@@ -316,11 +332,42 @@ export class CkptStore {
     return n;
   }
 
-  async close(options: { release?: boolean } = {}): Promise<void> {
+  /**
+   * Release the lock (unless `release: false`) and close. Returns why the lock could not be
+   * released, if it could not (a full disk): that loses nothing, since the lock of a process
+   * that is gone is taken over by the next `resume`, so it is reported, not thrown.
+   */
+  async close(options: { release?: boolean } = {}): Promise<string | null> {
+    let unreleased: string | null = null;
     if (this.locked && (options.release ?? true)) {
-      await this.meta.remove('lock');
-      await this.env.flushed;
+      try {
+        await this.meta.remove('lock');
+        await this.env.flushed;
+      } catch (e) {
+        unreleased = fsError(e, this.dir, 'release the lock of').message;
+      }
     }
     await this.env.close();
+    return unreleased;
+  }
+}
+
+/**
+ * The nearest existing ancestor of `dir` must be a writable directory. Checked first because a
+ * recursive mkdir reports a read-only file system as ENOENT.
+ */
+function writableAncestor(dir: string): void {
+  let at = resolve(dir);
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  if (!statSync(at).isDirectory()) throw Object.assign(new Error(`'${at}' is not a directory`), { code: 'ENOTDIR' });
+  accessSync(at, constants.W_OK);
+}
+
+/** examineStore, with file-system errors (EACCES, EIO...) turned into one-line store errors. */
+export async function examine(dir: string): Promise<StoreExamination> {
+  try {
+    return await examineStore(dir);
+  } catch (e) {
+    throw fsError(e, dir, 'read the store');
   }
 }

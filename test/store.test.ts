@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { openDatabases } from '../dist/storage/databases.js';
+import { packr } from '../dist/storage/codec.js';
 import { cli, fingerprint, run, storePath, tempDir } from './helpers.js';
 
 /** An unfinished store, as a SIGKILLed coordinator leaves it. */
@@ -74,7 +75,9 @@ describe('stores that must be refused with exit 3 and left untouched', () => {
     const store = unfinishedStore();
     const env = open({ path: store });
     const { meta } = openDatabases(env);
-    await meta.put('format', { ...(meta.get('format') as object), version: 99 });
+    // The format record is plain msgpack (every version must be able to read it).
+    const format = packr.unpack(meta.raw.getBinary('format') as Uint8Array) as object;
+    await meta.raw.put('format', packr.pack({ ...format, version: 99 }));
     await env.close();
     expectRefused(['resume', '--store', store], store, /version 99/, 'data');
   });

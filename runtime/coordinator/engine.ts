@@ -40,6 +40,10 @@ import { FixedInterval, YoungDalyInterval, type IntervalPolicy } from './interva
 import { DigestCheck } from './digest-check.js';
 import { rankTask } from './rank-task.js';
 import { FailureDetector } from './failure-detector.js';
+import { StallDetector } from './stall-detector.js';
+import { FailureBudget } from './failure-budget.js';
+import { fsError } from '../../storage/fs-errors.js';
+import { formatCrashSpec } from '../crash-spec.js';
 
 /** CKPT_DEBUG=1 traces coordinator events on stderr. */
 const DEBUG = Boolean(process.env.CKPT_DEBUG);
@@ -74,6 +78,8 @@ export class RunEngine {
   private readonly fired: Set<number>;
   private readonly finished = new Map<number, { step: number; output: LocalOutput; logWaitMs: number }>();
   private readonly detector: FailureDetector;
+  private readonly stalls: StallDetector;
+  private readonly budget: FailureBudget;
   private job!: Job<any>;
   private epoch = 0;
   private queue: Promise<void> = Promise.resolve();
@@ -113,8 +119,13 @@ export class RunEngine {
     this.pool = new RankPool(config.ranks, {
       // A coordinator crash fires at once, not behind queued work: "when the first rank begins
       // step STEP" should mean that step, not a few steps later.
-      message: (h, m) => (m.kind === 'step-begin' ? this.coordinatorCrash(m.step) : this.enqueue(() => this.onMessage(h, m))),
-      exit: (h, reason) => this.enqueue(() => this.onExit(h, reason)),
+      message: (h, m) => {
+        // Heartbeats count from the moment a rank can send them, not from its spawn.
+        if (m.kind === 'ready' && h === this.handles[h.rank]) this.detector.spawned(h.rank);
+        if (m.kind === 'step-begin') this.coordinatorCrash(m.step);
+        else this.enqueue(() => this.onMessage(h, m));
+      },
+      exit: (h, reason, stale) => this.enqueue(() => (stale ? this.onStaleSpawn(h) : this.onExit(h, reason))),
     });
     const host: ProtocolHost = {
       size: config.ranks,
@@ -130,7 +141,7 @@ export class RunEngine {
         ? new YoungDalyInterval(config.mtbf, config.interval, config.steps ?? config.maxSteps)
         : new FixedInterval(config.interval, config.intervalSource);
     this.protocol = config.checkpoint === 'coordinated' ? new CoordinatedCheckpoints(host, this.intervals) : new NoCheckpoints();
-    this.logger = config.logging === 'none' ? null : new MessageLogger(store, config.ranks);
+    this.logger = config.logging === 'none' ? null : new MessageLogger(store, config.ranks, (e) => this.fail(fsError(e, store.dir, 'write the message log to')));
     const independent = config.checkpoint === 'uncoordinated' || config.checkpoint === 'cic';
     this.independent = independent ? new IndependentCheckpoints({ size: config.ranks, store, send: (r, m) => this.send(r, m) }) : null;
     const rng = mulberry32(config.seed ^ 0x0ff5e7);
@@ -150,6 +161,19 @@ export class RunEngine {
       kill: (h) => this.pool.kill(h),
       failure: (r, by, reason) => this.failure(r, by, reason),
     });
+    this.stalls = new StallDetector({
+      ranks: config.ranks,
+      status: this.status,
+      times: this.times,
+      stepTimeoutMs: config.stepTimeoutMs,
+      startupTimeoutMs: config.startupTimeoutMs,
+      quietMs: Math.max(1000, 4 * config.heartbeatMs),
+      handle: (r) => this.handles[r]!,
+      ending: () => this.ending,
+      recovering: () => this.pendingFailures.length > 0 || this.localized !== null,
+      fail: (e) => this.fail(e),
+    });
+    this.budget = new FailureBudget(config.failureBudget);
   }
 
   async run(): Promise<Report> {
@@ -162,7 +186,9 @@ export class RunEngine {
       this.waitingReady.add(r);
       this.handles[r] = this.spawn(r, points[r]!, mesh[r]!);
     }
-    this.detector.startHeartbeats(Math.max(10, Math.min(this.config.heartbeatMs * 2, this.config.heartbeatTimeoutMs / 4)));
+    const period = Math.max(10, Math.min(this.config.heartbeatMs * 2, this.config.heartbeatTimeoutMs / 4));
+    this.detector.startHeartbeats(period);
+    this.timers.push(setInterval(() => this.stalls.check(), Math.max(period, 50)));
     if (this.options.onProgress) this.timers.push(setInterval(() => this.options.onProgress!(this.progress()), 200));
     if (this.config.mtbf !== null) this.detector.armMtbf(this.config.mtbf, mulberry32(this.config.seed ^ 0x5eed));
     try {
@@ -199,6 +225,11 @@ export class RunEngine {
       if (DEBUG) process.stderr.write(`[coord] handler failed: ${(e as Error)?.stack ?? e}\n`);
       this.fail(e);
     });
+  }
+
+  /** A store write nobody waits for: if the file system refuses it, the run fails cleanly. */
+  private background(p: Promise<unknown>): void {
+    p.catch((e: unknown) => this.fail(fsError(e, this.store.dir, 'write to the store')));
   }
 
   private fail(e: unknown): void {
@@ -310,7 +341,8 @@ export class RunEngine {
       this.report.timing.startupMs = now - this.t0;
     }
     this.pendingFailures = [];
-    if (wasRecovery) void this.store.saveFailures(this.report.failures);
+    this.stalls.resumed();
+    if (wasRecovery) this.background(this.store.saveFailures(this.report.failures));
     const line = this.store.line;
     const next = this.protocol.start(line ? Math.max(...line.ranks.map((r) => r.step)) : 0, (line?.round ?? 0) + 1);
     for (let r = 0; r < this.config.ranks; r++) this.send(r, { v: 1, kind: 'start', epoch: this.epoch, next });
@@ -357,7 +389,7 @@ export class RunEngine {
     if (index < 0) return true;
     const rank = this.config.crashes[index]!.target as number;
     this.fired.add(index);
-    void this.store.markFired(index);
+    this.background(this.store.markFired(index));
     Atomics.store(this.status, rank * STATUS_SLOTS + SLOT_FIRING, index + 1);
     this.times[rank * TIME_SLOTS + TIME_FAILED_AT] = wallNow();
     this.pool.kill(this.handles[rank]!); // DONE to a dead handle is not sent
@@ -368,10 +400,30 @@ export class RunEngine {
   // ------------------------------------------------------------------ failures
 
   private onExit(h: RankHandle, reason: string): void {
+    if (DEBUG) process.stderr.write(`[coord] exit of rank ${h.rank} (${h.state}): ${reason}\n`);
     if (this.ending || h !== this.handles[h.rank] || h.state === 'stopping') return;
     if (h.state === 'dead') return; // already handled (killed on purpose)
     this.pool.kill(h);
     this.failure(h.rank, 'exit', reason);
+  }
+
+  /**
+   * A spawned rank whose task never reached a thread: a channel in it was closed by a peer that
+   * died in the meantime. Not a failure (nothing of this rank was lost, and reporting one would
+   * be a ghost): spawn it again with the newest instructions it was sent. If it was sent none
+   * for the current epoch, the peer's failure is still to be handled, and that recovery
+   * respawns it (its handle is dead).
+   */
+  private onStaleSpawn(h: RankHandle): void {
+    if (this.ending || h !== this.handles[h.rank] || h.state !== 'alive') return;
+    const held = h.held.splice(0);
+    h.state = 'dead';
+    let latest: Extract<ToRank, { kind: 'rollback' }> | null = null;
+    for (const { m } of held) if (m.kind === 'rollback') latest = m;
+    for (const { m, transfer } of held) if (m !== latest) for (const p of transfer) p.close();
+    if (DEBUG) process.stderr.write(`[coord] rank ${h.rank}: stale spawn, ${latest ? `respawned for epoch ${latest.epoch}` : 'waiting for the recovery'}\n`);
+    if (latest && latest.epoch === this.epoch) this.respawnWhenGone(h.rank, latest.restore, latest.peers, latest.replay ?? null);
+    else if (latest) for (const p of latest.peers) p?.close();
   }
 
   /**
@@ -408,6 +460,11 @@ export class RunEngine {
       recoveryMs: 0,
     };
     this.report.failures.push(failure);
+    const exhausted = this.budget.onFailure(failure);
+    if (exhausted) {
+      this.fail(exhausted);
+      return;
+    }
     const inLocalized = this.localized !== null;
     this.localized = null;
     if ((this.logger || this.independent) && !inLocalized && this.pendingFailures.length === 0) {
@@ -450,9 +507,11 @@ export class RunEngine {
       },
       done: (f: FailureRecord) => {
         this.localized = null;
+        this.stalls.resumed();
+        this.budget.onLine(lineOf(f));
         this.report.timing.recoveryMs += f.recoveryMs;
         for (const r of f.rolledBack) this.finished.delete(r);
-        void this.store.saveFailures(this.report.failures);
+        this.background(this.store.saveFailures(this.report.failures));
       },
     };
   }
@@ -491,12 +550,12 @@ export class RunEngine {
       const line = this.independent.allFailLine();
       for (let r = 0; r < this.config.ranks; r++) {
         this.rolledBackAt[r] = this.epoch;
-        void this.independent.rolledBack(r, line[r]!, false);
+        this.background(this.independent.rolledBack(r, line[r]!, false));
       }
     }
     if (this.logger) {
       // Everything logged after the line belongs to the abandoned world.
-      void this.truncateLogs(points);
+      this.background(this.truncateLogs(points));
     }
     const mesh = createMesh(this.config.ranks);
     const lineSteps: number[] = [];
@@ -519,6 +578,7 @@ export class RunEngine {
     failure.recoveryLine = lineSteps.map((s, r) => ({ rank: r, checkpointStep: s, resumeStep: s }));
     failure.rolledBack = lineSteps.map((_, r) => r);
     failure.reexecutedSteps = completed.reduce((sum, c, r) => sum + Math.max(0, c - lineSteps[r]!), 0);
+    this.budget.onLine(lineOf(failure));
     this.pendingFailures.push({ failure, startedAt: performance.now() });
   }
 
@@ -546,6 +606,10 @@ export class RunEngine {
     r.timing.runMs = now - (this.startedAt ?? this.t0);
     r.timing.stepsPerSecond = steps / (r.timing.runMs / 1000);
     r.checkpoints.aborted = this.protocol.aborted;
+    const unfired = this.config.crashes.map((c, i) => ({ c, i })).filter(({ i }) => !this.fired.has(i));
+    if (unfired.length) {
+      r.warnings = unfired.map(({ c }) => `--crash ${formatCrashSpec(c)} never fired: the job ended after step ${steps}`);
+    }
     const choice = this.intervals.describe();
     r.protocol.interval = choice.interval;
     r.protocol.intervalChoice = choice;
@@ -560,4 +624,9 @@ export class RunEngine {
     }
     this.outcome.resolve(r);
   }
+}
+
+/** Where a failure's recovery put the job back: the lowest step a rank resumes normal execution at. */
+function lineOf(f: FailureRecord): number {
+  return f.recoveryLine.length ? Math.min(...f.recoveryLine.map((e) => e.resumeStep)) : -1;
 }

@@ -29,7 +29,7 @@ export class FailureDetector {
 
   constructor(private readonly host: DetectorHost) {}
 
-  /** A rank (re)starts: its heartbeat is fresh from now. */
+  /** A rank (re)starts, or reported ready: its heartbeat is fresh from now. */
   spawned(rank: number): void {
     this.beats[rank] = { count: Atomics.load(this.host.status, rank * STATUS_SLOTS + SLOT_HEARTBEAT), at: performance.now() };
   }
@@ -44,7 +44,8 @@ export class FailureDetector {
     const now = performance.now();
     for (let r = 0; r < host.ranks; r++) {
       const h = host.handle(r);
-      if (h.state !== 'alive') continue;
+      // A thread still loading has no heartbeat yet; start-up has its own timeout (StallDetector).
+      if (h.state !== 'alive' || !h.ready) continue;
       const count = Atomics.load(host.status, r * STATUS_SLOTS + SLOT_HEARTBEAT);
       const b = this.beats[r]!;
       if (count !== b.count) {
@@ -70,7 +71,8 @@ export class FailureDetector {
         if (host.ending()) return;
         const rank = Math.floor(rng() * host.ranks);
         const h = host.handle(rank);
-        if (!host.recovering() && h.state === 'alive') {
+        // Never a thread that is still loading: terminating it then aborts the whole process.
+        if (!host.recovering() && h.state === 'alive' && h.ready) {
           host.times[rank * TIME_SLOTS + TIME_FAILED_AT] = wallNow();
           host.kill(h);
           host.failure(rank, 'exit', 'mtbf');

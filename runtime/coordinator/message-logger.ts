@@ -32,6 +32,8 @@ export class MessageLogger {
   constructor(
     private readonly store: CkptStore,
     size: number,
+    /** A flush failed (the run cannot go on). */
+    private readonly onError: (e: unknown) => void,
   ) {
     this.ports = new Array(size).fill(null);
     this.durableUpTo = new Array(size).fill(0);
@@ -75,6 +77,13 @@ export class MessageLogger {
     // about the same time (a halo exchange is lockstep) ride in the same flush.
     this.flushing = new Promise<void>((r) => setImmediate(r))
       .then(() => this.flushLoop())
+      .catch((e: unknown) => {
+        // A flush the file system refused (a full disk): the run cannot go on logging. The
+        // batch is dropped, never acknowledged durable, so no rank proceeds on its strength.
+        this.batch = [];
+        this.syncs = [];
+        this.onError(e);
+      })
       .finally(() => {
         this.flushing = null;
       });

@@ -6,7 +6,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { NATIVE_FREE, NATIVE_IN, NATIVE_KILLED, SLOT_NATIVE, STATUS_SLOTS, type FromRank, type RankTask, type ToRank } from '../wire.js';
+import { NATIVE_FREE, NATIVE_IN, NATIVE_KILLED, SLOT_NATIVE, SLOT_WAIT, STATUS_SLOTS, WAIT_NONE, type FromRank, type RankTask, type ToRank } from '../wire.js';
 
 /** How long a kill waits for a rank to leave LMDB before terminating it regardless. */
 const NATIVE_WAIT_MS = 10_000;
@@ -21,12 +21,27 @@ export interface RankHandle {
   /** Settles when the thread's task is over, whichever way. */
   readonly done: Promise<void>;
   exited: boolean;
+  /**
+   * The rank has spoken (its first message is 'ready', or 'error'): its thread finished
+   * loading. Until then it is never terminated (a thread killed while loading native addons
+   * aborts the whole process) and nothing is posted to it (see send).
+   */
+  ready: boolean;
+  /** When it was spawned (performance.now()), for the start-up timeout. */
+  readonly spawnedAt: number;
+  /** Control messages held until the rank is ready, and a kill that waits for it. */
+  held: { m: ToRank; transfer: MessagePort[] }[];
+  killWhenReady: boolean;
 }
 
 export interface PoolEvents {
   message(h: RankHandle, m: FromRank): void;
-  /** The thread is gone (exit, abort, or error), or its control port closed. Called once. */
-  exit(h: RankHandle, reason: string): void;
+  /**
+   * The thread is gone (exit, abort, or error), or its control port closed. Called once.
+   * `stale`: the task never reached a thread, because a channel it carried was closed first
+   * (a peer died and took its end of the channel with it): not a failure of this rank.
+   */
+  exit(h: RankHandle, reason: string, stale: boolean): void;
 }
 
 const WORKER = fileURLToPath(new URL('../rank/rank-worker.js', import.meta.url));
@@ -38,8 +53,8 @@ export class RankPool {
   constructor(size: number, private readonly events: PoolEvents) {
     this.pool = new Piscina({
       filename: WORKER,
-      minThreads: size,
-      maxThreads: size,
+      minThreads: 0,
+      maxThreads: 2 * size,
       idleTimeout: 2 ** 30,
       atomics: 'disabled',
       concurrentTasksPerWorker: 1,
@@ -52,15 +67,18 @@ export class RankPool {
     const abort = new AbortController();
     let settle!: () => void;
     const done = new Promise<void>((r) => (settle = r));
-    const h: RankHandle = { rank: task.rank, control: port1, abort, state: 'alive', done, exited: false };
-    Atomics.store(new Int32Array(task.status), task.rank * STATUS_SLOTS + SLOT_NATIVE, NATIVE_FREE);
+    const h: RankHandle = { rank: task.rank, control: port1, abort, state: 'alive', done, exited: false, ready: false, spawnedAt: performance.now(), held: [], killWhenReady: false };
+    const status = new Int32Array(task.status);
+    Atomics.store(status, task.rank * STATUS_SLOTS + SLOT_NATIVE, NATIVE_FREE);
+    Atomics.store(status, task.rank * STATUS_SLOTS + SLOT_WAIT, WAIT_NONE);
     let gone = false;
-    const exit = (reason: string) => {
+    const exit = (reason: string, stale = false) => {
       if (gone) return;
       gone = true;
-      this.events.exit(h, reason);
+      this.events.exit(h, reason, stale);
     };
     port1.on('message', (m: FromRank) => {
+      if (!h.ready) this.becameReady(h);
       if (!gone) this.events.message(h, m);
     });
     port1.on('close', () => exit('control port closed'));
@@ -70,7 +88,9 @@ export class RankPool {
       .run(full, { transferList: [port2, ...peers, ...(task.logPort ? [task.logPort] : [])] as never, signal: abort.signal })
       .then(
         () => exit('task ended'),
-        (e: Error) => exit(e?.message ?? String(e)),
+        // piscina posts a task when a thread is free for it; if a port in it was closed by then
+        // (its peer's thread died), the post fails with a DataCloneError.
+        (e: Error) => exit(e?.message ?? String(e), !h.ready && e?.name === 'DataCloneError'),
       )
       .finally(() => {
         h.exited = true;
@@ -80,21 +100,50 @@ export class RankPool {
     return h;
   }
 
+  /**
+   * Post a control message. Until the rank is ready its end of the control channel has not
+   * reached its thread yet (piscina may still hold the task): a message carrying ports posted
+   * then makes the task's own transfer fail ("MessagePort in transfer list is already
+   * detached") and the fresh rank dies on arrival, a failure nobody injected. So messages to a
+   * rank that is not ready are held and posted, in order, when it is.
+   */
   send(h: RankHandle, m: ToRank, transfer: MessagePort[] = []): void {
     if (h.state === 'dead') {
       for (const p of transfer) p.close();
       return;
     }
+    if (!h.ready) {
+      h.held.push({ m, transfer });
+      return;
+    }
     h.control.postMessage(m, transfer as never);
   }
 
+  private becameReady(h: RankHandle): void {
+    h.ready = true;
+    const held = h.held;
+    h.held = [];
+    for (const { m, transfer } of held) this.send(h, m, transfer);
+    if (h.killWhenReady) this.terminate(h);
+  }
+
   /**
-   * Terminate a rank's thread as soon as it is outside LMDB (see SLOT_NATIVE). The handle is
-   * dead from now on; the thread follows within the length of one native section.
+   * Terminate a rank's thread as soon as it is outside LMDB (see SLOT_NATIVE), and never while
+   * it is still loading (see RankHandle.ready). The handle is dead from now on; the thread
+   * follows within the length of one native section, or once it has loaded.
    */
   kill(h: RankHandle): void {
     if (h.state === 'dead') return;
     h.state = 'dead';
+    for (const { transfer } of h.held.splice(0)) for (const p of transfer) p.close();
+    if (!h.ready) {
+      h.killWhenReady = true;
+      return;
+    }
+    this.terminate(h);
+  }
+
+  private terminate(h: RankHandle): void {
     const slot = h.rank * STATUS_SLOTS + SLOT_NATIVE;
     const status = this.status!;
     const started = performance.now();

@@ -61,6 +61,10 @@ export class RankComm implements Comm {
   onMarker: (m: MarkerMessage) => void = () => {};
   /** Bumped on every send and receive: the rank is alive and talking. */
   onActivity: () => void = () => {};
+  /** A message was sent or arrived (deadlock detection: is anything still moving?). */
+  onTraffic: () => void = () => {};
+  /** The job blocks in a receive (source, tag), or stops blocking (null). */
+  onWait: (on: { source: number; tag: number } | null) => void = () => {};
   messagesSent = 0;
   bytesSent = 0;
   /** Deliveries not served from the log since the last restore (0: everything so far was replayed). */
@@ -92,6 +96,7 @@ export class RankComm implements Comm {
   }
 
   private accept(m: AppMessage): void {
+    this.onTraffic();
     if (m.seq <= this.known[m.src]!) return; // a duplicate from a re-executing sender
     this.known[m.src] = m.seq;
     if (this.log) m.rec = this.log.arrived(m);
@@ -225,6 +230,7 @@ export class RankComm implements Comm {
     this.tracer?.record(TRACE_SEND, dest, seq); // before it leaves: a receive never precedes its send
     this.ports[dest]!.postMessage(m, transfer);
     this.messagesSent++;
+    this.onTraffic();
     this.onActivity();
   }
 
@@ -256,7 +262,16 @@ export class RankComm implements Comm {
         await this.frozen.promise;
         continue;
       }
-      m = await this.mailbox.receive(source, tag);
+      const ready = this.mailbox.takeNow(source, tag);
+      if (ready) m = ready;
+      else {
+        this.onWait({ source, tag });
+        try {
+          m = await this.mailbox.receive(source, tag);
+        } finally {
+          this.onWait(null);
+        }
+      }
       if (!this.frozen && this.onForce && this.index !== null && (m.ix ?? 0) > this.index) await this.onForce(m);
       if (this.frozen) {
         // Frozen while waiting (a recovery began): the message is not delivered yet.

@@ -69,6 +69,11 @@ export class Mailbox {
     return best;
   }
 
+  /** The first matching message if one is here and the mailbox is not poisoned. */
+  takeNow(source: number, tag: number): AppMessage | undefined {
+    return this.poisoned === null ? this.take(source, tag) : undefined;
+  }
+
   /** Resolve with the first matching message, now or when it arrives. */
   receive(source: number, tag: number): Promise<AppMessage> {
     if (this.poisoned !== null) return Promise.reject(this.poisoned);

@@ -20,9 +20,10 @@ import type { Job, JobState, StepContext } from '../../jobs/api.js';
 import { CheckpointIO } from '../../storage/checkpoint-io.js';
 import { crc32 } from 'node:zlib';
 import { openEnv } from '../../storage/env.js';
+import { errnoOf, fsError } from '../../storage/fs-errors.js';
 import { openDatabases } from '../../storage/databases.js';
 import { CkptError, toErrorRecord } from '../errors.js';
-import { NATIVE_FREE, NATIVE_IN, SLOT_HEARTBEAT, SLOT_NATIVE, SLOT_STEP, STATUS_SLOTS, wallNow, type FromRank, type RankTask, type ReplayOrder, type RestorePoint, type ToRank } from '../wire.js';
+import { NATIVE_FREE, NATIVE_IN, SLOT_HEARTBEAT, SLOT_NATIVE, SLOT_STEP, SLOT_TRAFFIC, SLOT_WAIT, SLOT_WAIT_TAG, STATUS_SLOTS, TIME_SLOTS, TIME_STEP_START, WAIT_FINISHED, WAIT_NONE, wallNow, type FromRank, type RankTask, type ReplayOrder, type RestorePoint, type ToRank } from '../wire.js';
 import { RankComm } from './comm.js';
 import { LogClient } from './log-client.js';
 import { SentCopies } from './sent-copies.js';
@@ -102,12 +103,18 @@ export class RankRuntime {
       this.beat();
       this.heartbeat = setInterval(() => this.beat(), Math.max(5, t.heartbeatMs));
       this.comm.onActivity = () => this.beat();
+      const base = t.rank * STATUS_SLOTS;
+      this.comm.onTraffic = () => Atomics.add(this.status, base + SLOT_TRAFFIC, 1);
+      this.comm.onWait = (on) => {
+        if (on) Atomics.store(this.status, base + SLOT_WAIT_TAG, on.tag);
+        Atomics.store(this.status, base + SLOT_WAIT, on ? on.source : WAIT_NONE);
+      };
       this.comm.onMarker = (m) => this.onMarker(m.src, m.round);
       if (t.traceBuffer) this.comm.tracer = new Tracer(t.traceBuffer, t.rank);
       this.job = await loadJob(t.job);
       if (t.storePath) {
         this.env = await this.native(() => openEnv(t.storePath!));
-        this.io = new CheckpointIO(this.env, t.blockBytes, t.incremental);
+        this.io = new CheckpointIO(this.env, t.blockBytes, t.incremental, t.storePath);
       }
       if (t.logging !== 'none' || this.independent) this.comm.copies = new SentCopies(t.size);
       if (this.independent && this.io) this.local = this.localCheckpointer(this.io);
@@ -128,7 +135,9 @@ export class RankRuntime {
     } catch (e) {
       // A job error is fatal for the run, not a failure to recover from: re-execution would
       // fail the same way. Report it and stay alive until the coordinator stops everything.
-      this.post({ v: 1, kind: 'error', rank: t.rank, error: toErrorRecord(e, t.rank) });
+      // A store the file system refuses (full, read-only) is the user's to fix: exit 3.
+      const err = errnoOf(e) && t.storePath ? fsError(e, t.storePath, 'write a checkpoint or log record to the store') : e;
+      this.post({ v: 1, kind: 'error', rank: t.rank, error: toErrorRecord(err, t.rank) });
       await this.stopped.promise;
     } finally {
       if (this.heartbeat) clearInterval(this.heartbeat);
@@ -153,9 +162,11 @@ export class RankRuntime {
       if (t.notifySteps.includes(this.step)) this.post({ v: 1, kind: 'step-begin', rank: t.rank, step: this.step });
       this.local?.stepStart();
       this.stepping = true;
+      this.times[t.rank * TIME_SLOTS + TIME_STEP_START] = wallNow();
       // Not guarded: a rollback fails the step's pending receives (Mailbox.reset), which
       // unwinds it; guarding every step would cost a promise per step for nothing.
       const outcome = await this.job.step(ctx, this.state, t.params);
+      this.times[t.rank * TIME_SLOTS + TIME_STEP_START] = 0;
       this.stepping = false;
       if (this.pendingRollback) throw this.pendingRollback;
       this.step++;
@@ -164,6 +175,7 @@ export class RankRuntime {
       if (outcome && outcome.done) break;
     }
     const output = this.job.output({ rank: t.rank, size: t.size, seed: t.seed }, this.state, t.params);
+    Atomics.store(this.status, t.rank * STATUS_SLOTS + SLOT_WAIT, WAIT_FINISHED);
     this.post({ v: 1, kind: 'finished', rank: t.rank, epoch: this.epoch, step: this.step, output, logWaitMs: this.comm.log?.waitMs ?? 0 });
   }
 
@@ -516,6 +528,8 @@ export class RankRuntime {
 
   private async rollback(cmd: Extract<ToRank, { kind: 'rollback' }>): Promise<void> {
     const t0 = performance.now();
+    this.times[this.task.rank * TIME_SLOTS + TIME_STEP_START] = 0;
+    Atomics.store(this.status, this.task.rank * STATUS_SLOTS + SLOT_WAIT, WAIT_NONE);
     this.epoch = cmd.epoch;
     if (this.pendingRollback?.command === cmd) this.pendingRollback = null;
     this.stepping = false;

@@ -48,6 +48,10 @@ export interface ParsedTrace {
   events: number;
 }
 
+/** Processes a trace may declare beyond those its events name, and the absolute limit. */
+const MIN_UNNAMED_LIMIT = 1024;
+const MAX_PROCESSES = 1 << 20;
+
 function bad(index: number, why: string): never {
   throw new CkptError('ERR_TRACE', `invalid trace: event ${index}: ${why}`);
 }
@@ -58,6 +62,20 @@ export function parseTrace(raw: unknown): ParsedTrace {
   const n = t.processes;
   if (!Number.isInteger(n) || (n as number) < 1) throw new CkptError('ERR_TRACE', `invalid trace: "processes" must be an integer >= 1, got ${JSON.stringify(n)}`);
   if (!Array.isArray(t.events)) throw new CkptError('ERR_TRACE', 'invalid trace: "events" must be an array');
+  // Histories are allocated per process: a count the events do not bear out ("processes": 1e9)
+  // would exhaust memory before any event is read.
+  let named = -1;
+  for (const e of t.events as unknown[]) {
+    if (!e || typeof e !== 'object') continue;
+    for (const k of ['process', 'to', 'from'] as const) {
+      const v = (e as Record<string, unknown>)[k];
+      if (Number.isInteger(v) && (v as number) > named) named = v as number;
+    }
+  }
+  const limit = Math.min(MAX_PROCESSES, Math.max(MIN_UNNAMED_LIMIT, named + 1));
+  if ((n as number) > limit) {
+    throw new CkptError('ERR_TRACE', `invalid trace: "processes" is ${n}, but its ${t.events.length} events name processes up to ${named} only; at most ${limit} processes are accepted for this trace`);
+  }
   const histories: ProcessHistory[] = Array.from({ length: n! }, () => ({ checkpoints: [0], kinds: [], logged: [], at: [], checkpointAt: [-1] }));
   const messages = new Map<string, MessageEdge>();
   const isProc = (p: unknown) => Number.isInteger(p) && (p as number) >= 0 && (p as number) < n!;
