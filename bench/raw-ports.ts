@@ -53,9 +53,8 @@ async function rankMain(d: Init): Promise<void> {
 
 if (!isMainThread) {
   const d = workerData as Init;
-  parentPort!.once('message', async () => {
-    await rankMain(d);
-    parentPort!.postMessage('done');
+  parentPort!.once('message', () => {
+    void rankMain(d).then(() => parentPort!.postMessage('done'));
   });
   parentPort!.postMessage('ready');
 }

@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { writeSync } from 'node:fs';
-import { CkptError, exitStatusFor } from '../runtime/errors.js';
+import { CkptError, exitStatusFor } from '../model/errors.js';
 import { runJob, resumeRun } from '../runtime/run.js';
 import type { Report } from '../runtime/report.js';
 import { DamagedStore, formatDamaged, formatInspect, inspectStore } from './inspect.js';

@@ -7,7 +7,7 @@
  */
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CkptError } from '../runtime/errors.js';
+import { CkptError } from '../model/errors.js';
 import { parseInteger } from '../runtime/options.js';
 import { CkptStore } from '../storage/store.js';
 import { liveLock } from '../storage/integrity.js';

@@ -1,7 +1,7 @@
 /** `ckpt recovery-line --trace FILE --failed LIST [--json] [--svg FILE]`. */
 import { readFileSync } from 'node:fs';
 import { checkOutputPath, writeOutput } from '../runtime/output-path.js';
-import { CkptError } from '../runtime/errors.js';
+import { CkptError } from '../model/errors.js';
 import { parseTrace } from '../runtime/recovery/trace.js';
 import { maxRecoverableLine, type RecoveryLine } from '../runtime/recovery/recovery-line.js';
 import { spaceTimeSvg } from '../runtime/recovery/svg.js';

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Job } from './api.js';
-import { CkptError } from '../runtime/errors.js';
+import { CkptError } from '../model/errors.js';
 import type { JobRef } from '../runtime/wire.js';
 
 export const BUILTIN_JOBS = ['cavity', 'heat', 'traffic'] as const;

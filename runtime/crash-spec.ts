@@ -8,7 +8,7 @@
  *   checkpoint-acked   the rank dies right after its ACK, before the commit reaches it
  *   checkpoint-committed  the rank dies after the commit record is durable, before DONE
  */
-import { CkptError } from './errors.js';
+import { CkptError } from '../model/errors.js';
 
 export const RANK_CRASH_KINDS = [
   'crash',

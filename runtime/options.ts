@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { CkptError } from './errors.js';
+import { CkptError } from '../model/errors.js';
 import { parseCrashSpec, type CrashSpec } from './crash-spec.js';
 import { loadJob, resolveJobRef } from '../jobs/registry.js';
 import type { Job, ParamSpec, Params } from '../jobs/api.js';

@@ -5,7 +5,7 @@
  */
 import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { CkptError } from './errors.js';
+import { CkptError } from '../model/errors.js';
 import { fsError } from '../storage/fs-errors.js';
 
 export function checkOutputPath(file: string, flag: string): void {

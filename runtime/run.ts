@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { CkptStore } from '../storage/store.js';
 import { fsError } from '../storage/fs-errors.js';
-import { CkptError } from './errors.js';
+import { CkptError } from '../model/errors.js';
 import { resolveRunOptions, type RunConfig, type RunOptions } from './options.js';
 import { RunEngine, type Progress } from './coordinator/engine.js';
 import type { FailureRecord, Report } from './report.js';

@@ -5,41 +5,17 @@
  * a message stamped with an older epoch belongs to a world that was rolled back and is dropped.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { ErrorRecord } from './errors.js';
+import type { ErrorRecord } from '../model/errors.js';
 import type { LocalOutput, Params } from '../jobs/api.js';
 import type { CrashSpec } from './crash-spec.js';
-import type { LogRecord } from '../storage/message-log.js';
+import type { LogRecord } from '../model/records.js';
 
 export const WIRE_VERSION = 1;
 
 // ---------------------------------------------------------------- rank <-> rank (mesh ports)
 
-/** An application message with its envelope. `seq` counts messages per (src, dst) channel from 1. */
-export interface AppMessage {
-  k: 'm';
-  src: number;
-  dst: number;
-  seq: number;
-  tag: number;
-  payload: unknown;
-  /** Set by the receiver: arrival order in its mailbox (not sent). */
-  arrival?: number;
-  /** The sender's dependency vector (optimistic logging, Strom-Yemini 1985). */
-  dv?: number[];
-  /** Receiver-local: number of the log record holding this message's content (not sent). */
-  rec?: number;
-  /** The sender's checkpoint index (communication-induced checkpointing, BCS 1984). */
-  ix?: number;
-}
-
-/** Chandy-Lamport marker: everything sent on this channel before it precedes the sender's cut. */
-export interface MarkerMessage {
-  k: 'mk';
-  src: number;
-  round: number;
-}
-
-export type MeshMessage = AppMessage | MarkerMessage;
+export type { AppMessage, MarkerMessage, MeshMessage } from '../model/records.js';
+import type { AppMessage } from '../model/records.js';
 
 // ---------------------------------------------------------------- coordinator -> rank
 

@@ -13,10 +13,9 @@ import { openDatabases, type CodecDB } from './databases.js';
 import type { JobState, TypedArray } from '../jobs/api.js';
 import { allocTyped, typedArrayName } from './codec.js';
 import type { BlockKey, ManifestKey } from './layout.js';
-import type { ArrayManifest, Manifest } from './manifest.js';
-import type { AppMessage } from '../runtime/wire.js';
-import type { ChannelCounters } from '../runtime/rank/comm.js';
-import { CkptError } from '../runtime/errors.js';
+import type { ArrayManifest, Manifest } from '../model/records.js';
+import type { AppMessage, ChannelCounters } from '../model/records.js';
+import { CkptError } from '../model/errors.js';
 
 export interface CheckpointInput {
   rank: number;
@@ -99,9 +98,13 @@ export class CheckpointIO {
     // Blocks first, in two halves so that a crash can land between them; the manifest last,
     // so a manifest never points at missing blocks.
     const half = Math.ceil(pending.length / 2);
+    // Every put's promise is awaited: a write the file system refuses (a full disk) must fail
+    // this checkpoint, not become an unhandled rejection that kills the thread.
+    const writes: Promise<boolean>[] = [];
     for (let i = 0; i < pending.length; i++) {
-      this.blocks.put(pending[i]!.key, pending[i]!.value);
+      writes.push(this.blocks.put(pending[i]!.key, pending[i]!.value));
       if (i === half - 1 && midWrite) {
+        await Promise.all(writes);
         await this.env.flushed;
         await midWrite(half, pending.length);
       }
@@ -124,7 +127,8 @@ export class CheckpointIO {
       writtenAt: Date.now(),
     };
     const key: ManifestKey = [input.rank, input.round];
-    this.ckpt.put(key, manifest);
+    writes.push(this.ckpt.put(key, manifest));
+    await Promise.all(writes);
     await this.env.flushed;
     this.tentative = this.incremental ? nextPrevious : null;
     return { manifest, writeMs: performance.now() - t0 };

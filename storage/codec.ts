@@ -10,6 +10,7 @@
 import { Packr } from 'msgpackr';
 import { crc32 } from 'node:zlib';
 import type { TypedArray } from '../jobs/api.js';
+import type { TypedArrayName } from '../model/records.js';
 
 export const packr = new Packr({ moreTypes: true, structuredClone: true, useRecords: false });
 
@@ -53,8 +54,8 @@ export const TYPED_ARRAYS = {
   Uint16Array,
   Int8Array,
   Uint8Array,
-} as const;
-export type TypedArrayName = keyof typeof TYPED_ARRAYS;
+} as const satisfies Record<TypedArrayName, unknown>;
+export type { TypedArrayName };
 
 export function typedArrayName(a: TypedArray): TypedArrayName {
   const name = a.constructor.name as TypedArrayName;

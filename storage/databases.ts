@@ -8,7 +8,7 @@
 import type { Database, RootDatabase, RangeOptions } from 'lmdb';
 import { DamagedRecord, decode, encode } from './codec.js';
 import { DB_BLOCKS, DB_CKPT, DB_LOG, DB_META } from './layout.js';
-import { CkptError } from '../runtime/errors.js';
+import { CkptError } from '../model/errors.js';
 
 type Key = Parameters<Database['get']>[0];
 

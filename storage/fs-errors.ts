@@ -4,7 +4,7 @@
  * each names the path and what went wrong (exit 3). lmdb-js reports the same conditions as
  * plain Errors whose message carries the system's text, so both forms are recognised.
  */
-import { CkptError, type ErrorCode } from '../runtime/errors.js';
+import { CkptError, type ErrorCode } from '../model/errors.js';
 
 const REASONS: Record<string, string> = {
   ENOSPC: 'no space left on the device',

@@ -20,7 +20,7 @@ import { readKey } from 'ordered-binary';
 import { checkLmdbFile, type LmdbCheck } from './lmdb-check.js';
 import { packr, TYPED_ARRAYS, unframe } from './codec.js';
 import { DB_BLOCKS, DB_CKPT, DB_LOG, DB_META, FORMAT_KEY, STORE_MAGIC, STORE_VERSION } from './layout.js';
-import type { Manifest } from './manifest.js';
+import type { Manifest } from '../model/records.js';
 import { openEnv } from './env.js';
 
 export interface StoreFormat {

@@ -4,30 +4,9 @@
  * the coordinator's logger (one writer, group commit); read by recovering ranks.
  */
 import type { CodecDB } from './databases.js';
-import type { Manifest } from './manifest.js';
+import type { Manifest } from '../model/records.js';
 
-export interface ContentRecord {
-  k: 'arr';
-  src: number;
-  seq: number;
-  tag: number;
-  payload: unknown;
-  /** Arrival index at the receiver (orders undelivered messages after a replay). */
-  at: number;
-  dv?: number[];
-}
-
-export interface DeterminantRecord {
-  k: 'del';
-  /** Delivery index: the receiver's state interval after this delivery. */
-  i: number;
-  src: number;
-  seq: number;
-  /** Dependency vector after the delivery (optimistic logging). */
-  dv?: number[];
-}
-
-export type LogRecord = ContentRecord | DeterminantRecord;
+import type { LogRecord } from '../model/records.js';
 
 const DET = 0;
 const CONTENT = 1;

@@ -11,12 +11,12 @@ import { hostname } from 'node:os';
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Database, RootDatabase } from 'lmdb';
-import { CkptError } from '../runtime/errors.js';
+import { CkptError } from '../model/errors.js';
 import { dirState, openEnv } from './env.js';
 import { FORMAT_KEY, STORE_MAGIC, STORE_VERSION, type BlockKey, type ManifestKey } from './layout.js';
 import { CodecDB, openDatabases } from './databases.js';
 import { collectLog } from './message-log.js';
-import type { CommittedLine, Manifest } from './manifest.js';
+import type { CommittedLine, Manifest } from '../model/records.js';
 import { packr } from './codec.js';
 import { examineStore, liveLock, type StoreExamination, type StoreFormat, type StoreLock, type StoreVerdict } from './integrity.js';
 import { fsError } from './fs-errors.js';
@@ -228,8 +228,9 @@ export class CkptStore {
   async commit(line: CommittedLine): Promise<{ manifestsDeleted: number; blocksDeleted: number }> {
     let manifestsDeleted = 0;
     let blocksDeleted = 0;
+    // Inside a transaction a put's outcome is the transaction's: awaited below.
     await this.env.transaction(() => {
-      this.meta.put('line', line);
+      void this.meta.put('line', line);
       for (const { rank, round } of line.ranks) {
         const gc = this.collectRank(rank, (r) => r === round, round);
         manifestsDeleted += gc.manifestsDeleted;
@@ -249,7 +250,7 @@ export class CkptStore {
     let manifestsDeleted = 0;
     let blocksDeleted = 0;
     await this.env.transaction(() => {
-      this.meta.put('floor', floor);
+      void this.meta.put('floor', floor);
       for (const { rank, round } of floor) {
         const gc = this.collectRank(rank, (r) => r >= round, round);
         manifestsDeleted += gc.manifestsDeleted;
@@ -283,7 +284,7 @@ export class CkptStore {
     const referenced = new Set<string>();
     for (const { key, value } of [...this.ckpt.range<ManifestKey, Manifest>({ start: [rank], end: [rank + 1] })]) {
       if (!keep(key[1])) {
-        this.ckpt.remove(key);
+        void this.ckpt.remove(key); // in the caller's transaction
         manifestsDeleted++;
         continue;
       }
@@ -292,7 +293,7 @@ export class CkptStore {
     }
     for (const key of [...(this.blocks.getKeys({ start: [rank], end: [rank + 1] }) as Iterable<BlockKey>)]) {
       if (!referenced.has(`${key[1]}\0${key[2]}\0${key[3]}`)) {
-        this.blocks.remove(key);
+        void this.blocks.remove(key); // in the caller's transaction
         blocksDeleted++;
       }
     }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseTrace, type Trace, type TraceEvent } from '../dist/runtime/recovery/trace.js';
 import { maxRecoverableLine } from '../dist/runtime/recovery/recovery-line.js';
-import { CkptError } from '../dist/runtime/errors.js';
+import { CkptError } from '../dist/model/errors.js';
 import { maxRecoverableState } from '../dist/runtime/recovery/recoverable-state.js';
 
 /**

@@ -14,7 +14,7 @@
  */
 import type { CheckpointAck, NextRound, ToRank } from '../wire.js';
 import type { CkptStore } from '../../storage/store.js';
-import type { CommittedLine } from '../../storage/manifest.js';
+import type { CommittedLine } from '../../model/records.js';
 import type { IntervalPolicy } from './interval-policy.js';
 
 export interface ProtocolHost {

@@ -10,7 +10,7 @@
  *   the job makes no progress between failures. The line of a failure is the lowest step at
  *   which a rank goes back to normal execution (resumeStep), so replay counts as progress.
  */
-import { CkptError } from '../errors.js';
+import { CkptError } from '../../model/errors.js';
 import type { FailureRecord } from '../report.js';
 
 export class FailureBudget {

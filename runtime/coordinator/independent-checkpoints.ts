@@ -11,7 +11,7 @@
  * for the global-failure case).
  */
 import type { CkptStore } from '../../storage/store.js';
-import type { Manifest } from '../../storage/manifest.js';
+import type { Manifest } from '../../model/records.js';
 import { latestAtOrBelow, maxRecoverableState, previousCheckpoint } from '../recovery/recoverable-state.js';
 import type { CheckpointTaken, RestorePoint, ToRank } from '../wire.js';
 

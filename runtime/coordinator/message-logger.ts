@@ -7,7 +7,8 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { CkptStore } from '../../storage/store.js';
-import { putRecord, type LogRecord } from '../../storage/message-log.js';
+import { putRecord } from '../../storage/message-log.js';
+import type { LogRecord } from '../../model/records.js';
 import type { FromLogger, ToLogger } from '../wire.js';
 
 export interface LoggerStats {

@@ -13,7 +13,7 @@
  *
  * None of this runs while a recovery is under way (ranks are frozen or restoring there).
  */
-import { CkptError } from '../errors.js';
+import { CkptError } from '../../model/errors.js';
 import { SLOT_TRAFFIC, SLOT_STEP, SLOT_WAIT, SLOT_WAIT_TAG, STATUS_SLOTS, TIME_SLOTS, TIME_STEP_START, WAIT_ANY, WAIT_FINISHED, WAIT_NONE, wallNow } from '../wire.js';
 import type { RankHandle } from './rank-pool.js';
 

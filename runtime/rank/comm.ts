@@ -12,7 +12,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { ANY, type Comm, type Message, type Payload, type ReduceOp, type SendOptions } from './comm-api.js';
 import { Mailbox } from './mailbox.js';
 import type { AppMessage, MarkerMessage, MeshMessage, Regenerated } from '../wire.js';
-import { CkptError } from '../errors.js';
+import { CkptError } from '../../model/errors.js';
 import type { LogClient } from './log-client.js';
 import { SentCopies } from './sent-copies.js';
 import { ReplayOver, type ReplaySource } from './replay.js';
@@ -24,13 +24,8 @@ import { TRACE_RECV, TRACE_SEND, type Tracer } from './tracer.js';
 const TAG_BCAST = -2;
 const TAG_REDUCE = -3;
 
-export interface ChannelCounters {
-  sendSeq: number[];
-  /** Per source: seq of the last message delivered to the job. */
-  recvSeq: number[];
-  /** Messages delivered so far: the rank's state interval. */
-  delivered: number;
-}
+export type { ChannelCounters } from '../../model/records.js';
+import type { ChannelCounters } from '../../model/records.js';
 
 export class RankComm implements Comm {
   readonly rank: number;

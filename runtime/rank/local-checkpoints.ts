@@ -23,7 +23,7 @@
  */
 import type { JobState, TypedArray } from '../../jobs/api.js';
 import type { CheckpointInput, MidWriteHook, WriteResult } from '../../storage/checkpoint-io.js';
-import type { Manifest } from '../../storage/manifest.js';
+import type { Manifest } from '../../model/records.js';
 import type { ChannelCounters, RankComm } from './comm.js';
 import type { AppMessage, CheckpointTaken } from '../wire.js';
 import { TRACE_CHECKPOINT } from './tracer.js';

@@ -22,7 +22,7 @@ import { crc32 } from 'node:zlib';
 import { openEnv } from '../../storage/env.js';
 import { errnoOf, fsError } from '../../storage/fs-errors.js';
 import { openDatabases } from '../../storage/databases.js';
-import { CkptError, toErrorRecord } from '../errors.js';
+import { CkptError, toErrorRecord } from '../../model/errors.js';
 import { NATIVE_FREE, NATIVE_IN, SLOT_HEARTBEAT, SLOT_NATIVE, SLOT_STEP, SLOT_TRAFFIC, SLOT_WAIT, SLOT_WAIT_TAG, STATUS_SLOTS, TIME_SLOTS, TIME_STEP_START, WAIT_FINISHED, WAIT_NONE, wallNow, type FromRank, type RankTask, type ReplayOrder, type RestorePoint, type ToRank } from '../wire.js';
 import { RankComm } from './comm.js';
 import { LogClient } from './log-client.js';
@@ -32,7 +32,7 @@ import { contents, determinants } from '../../storage/message-log.js';
 import { deferred, type Deferred } from './deferred.js';
 import { inflict } from './faults.js';
 import { LocalCheckpointer, type CheckpointFaults } from './local-checkpoints.js';
-import type { Manifest } from '../../storage/manifest.js';
+import type { Manifest } from '../../model/records.js';
 import { TRACE_CHECKPOINT, Tracer } from './tracer.js';
 
 /** Unwinds whatever the rank was doing when the coordinator orders a rollback. */

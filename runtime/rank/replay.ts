@@ -6,7 +6,7 @@
  */
 import { ANY } from './comm-api.js';
 import type { AppMessage } from '../wire.js';
-import { CkptError } from '../errors.js';
+import { CkptError } from '../../model/errors.js';
 import type { StoredContent, StoredDeterminant } from '../../storage/message-log.js';
 
 interface Posted {

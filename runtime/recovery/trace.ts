@@ -3,7 +3,7 @@
  * A process's position is the number of its send and recv events so far; checkpoint k of a
  * process records the position at which it was taken (checkpoint 0 at position 0).
  */
-import { CkptError } from '../errors.js';
+import { CkptError } from '../../model/errors.js';
 
 export type TraceEvent =
   | { process: number; kind: 'checkpoint' }

@@ -69,14 +69,5 @@ export function smallFs(size: string): { dir: string; remount(opts: string): voi
   };
 }
 
-/** A tiny seeded generator (mulberry32) for kill points and byte flips. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The runtime's own seeded generator (mulberry32), for kill points and byte flips. */
+export { mulberry32 as rng } from '../../dist/jobs/prng.js';

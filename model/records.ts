@@ -1,0 +1,130 @@
+/**
+ * The data model both sides and storage share, as plain types: the message envelope, channel
+ * counters, message-log records and the checkpoint manifest. A leaf: it imports nothing from
+ * runtime/ or storage/, so either side (and storage) can depend on it without depending on
+ * each other.
+ */
+import type { Scalar } from '../jobs/api.js';
+
+/** The typed-array kinds a job's state may hold (storage/codec.ts maps them to constructors). */
+export type TypedArrayName = 'Float64Array' | 'Float32Array' | 'Int32Array' | 'Uint32Array' | 'Int16Array' | 'Uint16Array' | 'Int8Array' | 'Uint8Array';
+
+// ---------------------------------------------------------------- messages
+
+/** An application message with its envelope. `seq` counts messages per (src, dst) channel from 1. */
+export interface AppMessage {
+  k: 'm';
+  src: number;
+  dst: number;
+  seq: number;
+  tag: number;
+  payload: unknown;
+  /** Set by the receiver: arrival order in its mailbox (not sent). */
+  arrival?: number;
+  /** The sender's dependency vector (optimistic logging, Strom-Yemini 1985). */
+  dv?: number[];
+  /** Receiver-local: number of the log record holding this message's content (not sent). */
+  rec?: number;
+  /** The sender's checkpoint index (communication-induced checkpointing, BCS 1984). */
+  ix?: number;
+}
+
+/** Chandy-Lamport marker: everything sent on this channel before it precedes the sender's cut. */
+export interface MarkerMessage {
+  k: 'mk';
+  src: number;
+  round: number;
+}
+
+export type MeshMessage = AppMessage | MarkerMessage;
+
+export interface ChannelCounters {
+  sendSeq: number[];
+  /** Per source: seq of the last message delivered to the job. */
+  recvSeq: number[];
+  /** Messages delivered so far: the rank's state interval. */
+  delivered: number;
+}
+
+// ---------------------------------------------------------------- message log
+
+export interface ContentRecord {
+  k: 'arr';
+  src: number;
+  seq: number;
+  tag: number;
+  payload: unknown;
+  /** Arrival index at the receiver (orders undelivered messages after a replay). */
+  at: number;
+  dv?: number[];
+}
+
+export interface DeterminantRecord {
+  k: 'del';
+  /** Delivery index: the receiver's state interval after this delivery. */
+  i: number;
+  src: number;
+  seq: number;
+  /** Dependency vector after the delivery (optimistic logging). */
+  dv?: number[];
+}
+
+export type LogRecord = ContentRecord | DeterminantRecord;
+
+// ---------------------------------------------------------------- checkpoints
+
+/*
+ * A checkpoint manifest: what one rank saved at one round. Arrays are cut into blocks; each
+ * block entry names the round whose write holds its bytes (an incremental checkpoint points at
+ * blocks of earlier rounds for what did not change) and a CRC32 to catch corruption.
+ */
+export interface BlockRef {
+  round: number;
+  crc: number;
+}
+
+export interface ArrayManifest {
+  type: TypedArrayName;
+  length: number;
+  blockBytes: number;
+  blocks: BlockRef[];
+}
+
+export interface Manifest {
+  rank: number;
+  round: number;
+  step: number;
+  epoch: number;
+  incremental: boolean;
+  arrays: Record<string, ArrayManifest>;
+  values: Record<string, Scalar>;
+  /** Channel state: messages received but not consumed at the cut, in arrival order. */
+  mailbox: AppMessage[];
+  counters: ChannelCounters;
+  dv?: number[];
+  /**
+   * Independent checkpoints (uncoordinated, cic) only. `copies`: the rank's sender copies not
+   * yet known to be safe (messages a peer rolled back behind this checkpoint needs again).
+   * `index`: the cic checkpoint index. `forced`: taken by cic before a delivery. `tail`: for a
+   * forced checkpoint taken mid-step, the deliveries of that step before it (their messages are
+   * in `mailbox`): the state is the one at the step's start and restoring replays the tail.
+   * `position`: where the checkpoint sits in the rank's history (deliveries, dependency vector).
+   * `known`: per source, the highest seq the checkpoint holds (delivered or queued).
+   */
+  copies?: AppMessage[];
+  index?: number;
+  forced?: boolean;
+  tail?: { src: number; seq: number }[];
+  position?: { delivered: number; dv: number[] };
+  known?: number[];
+  bytesWritten: number;
+  bytesLogical: number;
+  writtenAt: number;
+}
+
+/** The committed recovery line: for each rank, the round of the checkpoint it restores. */
+export interface CommittedLine {
+  round: number;
+  committedAt: number;
+  ranks: { rank: number; round: number; step: number }[];
+}
