@@ -37,6 +37,8 @@ export interface StoreLock {
 
 export type StoreVerdict =
   | { kind: 'sound'; format: StoreFormat; lock: StoreLock | null }
+  /** An LMDB environment nothing was ever committed to (a run killed as it created its store). */
+  | { kind: 'empty' }
   | { kind: 'locked'; format: StoreFormat; lock: StoreLock }
   | { kind: 'corrupt'; problems: string[] }
   | { kind: 'foreign'; why: string }
@@ -129,6 +131,7 @@ export async function examineStore(dir: string): Promise<StoreExamination> {
     if (!ours && check.mainSound && !names.includes(DB_META)) return done({ kind: 'foreign', why: 'an LMDB environment but not a ckpt store' });
     return done({ kind: 'corrupt', problems: check.problems });
   }
+  if (!ours && check.mainEntries === 0 && check.mainSound) return done({ kind: 'empty' });
   if (!ours) {
     if (formatProblem) return done({ kind: 'corrupt', problems: [formatProblem] });
     return done({ kind: 'foreign', why: 'an LMDB environment but not a ckpt store' });

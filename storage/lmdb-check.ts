@@ -72,6 +72,8 @@ export interface LmdbCheck {
   databases: string[];
   /** The main tree (which names the databases) was read without a problem. */
   mainSound: boolean;
+  /** Records in the main tree (named databases included): 0 for an environment never written. */
+  mainEntries: number;
   /** What is wrong, one sentence each; empty when the file is sound. */
   problems: string[];
 }
@@ -117,6 +119,7 @@ class Checker {
   /** The tree being walked, and problems met in the main tree itself. */
   private current = '';
   private mainProblems = 0;
+  private mainEntries = 0;
 
   constructor(
     private readonly fd: number,
@@ -146,6 +149,7 @@ class Checker {
       highestReferenced: this.highest,
       databases: this.databases,
       mainSound: meta >= 0 && this.mainProblems === 0,
+      mainEntries: this.mainEntries,
       problems: this.problems,
     });
     if (metas.some((m) => m === null)) return result(-1, 0);
@@ -153,6 +157,7 @@ class Checker {
     const use = b!.txnid > a!.txnid ? 1 : 0;
     const m = (use ? b : a)!;
     this.lastPage = m.lastPage;
+    this.mainEntries = m.main.entries;
     this.seen.add(0).add(1);
     this.walk('free list', m.free, { check: 'integer' });
     this.walk('main', m.main, { check: 'bytes', main: true });

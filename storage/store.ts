@@ -47,6 +47,8 @@ export function refusal(dir: string, v: StoreVerdict, readOnly: boolean): CkptEr
   switch (v.kind) {
     case 'sound':
       return null;
+    case 'empty':
+      return new CkptError('ERR_STORE_MISSING', `'${dir}' holds no run: its store was created but the run was stopped before it committed anything (nothing to resume; 'ckpt run --store ${dir}' starts afresh)`);
     case 'locked':
       return readOnly ? null : new CkptError('ERR_STORE_LOCKED', `store '${dir}' is in use by a live run (pid ${v.lock.pid} since ${v.lock.since})`);
     case 'foreign':
@@ -82,9 +84,11 @@ export class CkptStore {
   /** A new store in a directory that does not exist yet or is empty. */
   static async create(dir: string, config: unknown): Promise<CkptStore> {
     const state = dirState(dir);
-    if (state === 'lmdb') {
+    const verdict = state === 'lmdb' ? (await examine(dir)).verdict : null;
+    // An environment nothing was committed to (a run killed as it began) holds nothing to lose.
+    if (verdict && verdict.kind !== 'empty') {
       // Say what it is: someone else's LMDB environment is not "a run to resume".
-      const refused = refusal(dir, (await examine(dir)).verdict, false);
+      const refused = refusal(dir, verdict, false);
       throw refused ?? new CkptError('ERR_STORE_EXISTS', `store '${dir}' already holds a run: use 'ckpt resume --store ${dir}' to finish it, or choose another --store`);
     }
     if (state === 'foreign') throw new CkptError('ERR_STORE_FOREIGN', `'${dir}' is not empty and is not a ckpt store; refusing to write into it`);

@@ -9,6 +9,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeF
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { cli, storePath, tempDir } from '../helpers.js';
+import { open } from 'lmdb';
 import { rng } from './support.js';
 
 const RUN = ['--job', 'heat', '--ranks', '2', '--steps', '80', '--param', 'n=40', '--interval', '10'];
@@ -128,6 +129,17 @@ describe('a store is verified before it is written to', () => {
     expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/garbled/);
     expect(r.stderr).not.toMatch(/e\+/);
+  });
+
+  it('treats a store killed before its first commit as holding no run: resume says so, run starts afresh in it', async () => {
+    const dir = join(tempDir(), 'never-started');
+    const env = open({ path: dir });
+    await env.close(); // LMDB wrote its meta pages; nothing was committed
+    const r = cli(['resume', '--store', dir]);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/holds no run/);
+    const again = cli(['run', ...RUN, '--store', dir, '--json']);
+    expect(again.status).toBe(0);
   });
 
   it('refuses a store whose data.mdb is a directory with one line and exit 3', () => {
