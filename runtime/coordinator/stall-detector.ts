@@ -70,14 +70,16 @@ export class StallDetector {
     const limit = this.host.stepTimeoutMs;
     if (limit === null) return;
     const now = wallNow();
-    let worst: { rank: number; ms: number } | null = null;
+    // Blame the rank that is not waiting for a message, if there is one: the others wait for it.
+    let worst: { rank: number; ms: number; waiting: boolean } | null = null;
     for (let r = 0; r < this.host.ranks; r++) {
       const began = this.host.times[r * TIME_SLOTS + TIME_STEP_START]!;
       if (began <= 0 || this.host.handle(r).state !== 'alive') continue;
       const ms = now - Math.max(began, this.resumedAt);
-      // Blame the rank that is not waiting for a message, if there is one: the others wait for it.
+      if (ms <= limit) continue;
       const waiting = Atomics.load(this.host.status, r * STATUS_SLOTS + SLOT_WAIT) !== WAIT_NONE;
-      if (ms > limit && (!worst || (!waiting && ms >= worst.ms))) worst = { rank: r, ms };
+      const better = !worst || (worst.waiting && !waiting) || (worst.waiting === waiting && ms > worst.ms);
+      if (better) worst = { rank: r, ms, waiting };
     }
     if (!worst) return;
     const step = Atomics.load(this.host.status, worst.rank * STATUS_SLOTS + SLOT_STEP);
