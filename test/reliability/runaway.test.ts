@@ -71,9 +71,9 @@ describe('runs that would never end', () => {
     }
   });
 
-  it('runs 24 ranks at the smallest accepted heartbeat timeout without a bogus failure', async () => {
-    const floor = Number(/give at least (\d+)/.exec((await ckpt(['run', '--job', 'heat', '--ranks', '24', '--steps', '10', '--heartbeat-timeout', '1', '--store', storePath()])).stderr)![1]);
-    const r = await ckpt(['run', '--job', 'heat', '--ranks', '24', '--steps', '300', '--param', 'n=96', '--heartbeat-timeout', String(floor), '--store', storePath(), '--json']);
+  it('runs 64 ranks at the smallest accepted heartbeat timeout without a bogus failure', async () => {
+    const floor = Number(/give at least (\d+)/.exec((await ckpt(['run', '--job', 'heat', '--ranks', '64', '--steps', '10', '--heartbeat-timeout', '1', '--store', storePath()])).stderr)![1]);
+    const r = await ckpt(['run', '--job', 'heat', '--ranks', '64', '--steps', '300', '--param', 'n=256', '--heartbeat-timeout', String(floor), '--store', storePath(), '--json']);
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).failures).toEqual([]);
   });
