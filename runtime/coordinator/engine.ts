@@ -198,8 +198,13 @@ export class RunEngine {
       this.detector.stop();
       for (const h of this.handles) if (h.state === 'alive') h.state = 'stopping';
       for (const h of this.handles) this.pool.send(h, { v: 1, kind: 'stop' });
-      await this.pool.destroy(this.handles).catch(() => {});
-      await this.logger?.drain().catch(() => {});
+      // A teardown that fails after the job completed does not undo its result, but it is said:
+      // the report carries it (a failed final flush means the last log records are not durable).
+      const said = (what: string) => (e: unknown) => {
+        (this.report.warnings ??= []).push(`${what} failed: ${(e as Error)?.message ?? String(e)}`);
+      };
+      await this.pool.destroy(this.handles).catch(said('stopping the rank threads'));
+      await this.logger?.drain().catch(said('the final flush of the message log'));
       this.captureLogged(); // no failure: what is durable at the end
       this.logger?.close();
     }
