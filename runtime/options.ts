@@ -196,6 +196,7 @@ export async function resolveRunOptions(o: RunOptions): Promise<RunConfig> {
     // A spec at or past the last step would never fire, and a run that silently does not
     // inject the failure asked for measures nothing.
     if (steps !== null && c.step >= steps) throw usage(`invalid --crash '${o.crash![i]}': the run has ${steps} steps (0..${steps - 1}), so step ${c.step} never begins`);
+    if (checkpoint === 'none' && c.kind.startsWith('checkpoint')) throw usage(`invalid --crash '${o.crash![i]}': kind '${c.kind}' dies while writing a checkpoint, and --checkpoint none writes none`);
   });
   const mtbf = o.mtbf === undefined ? null : parseNumber('--mtbf', o.mtbf, 0.001);
   if (auto && mtbf === null) throw usage('--interval auto derives the interval from the failure rate: give --mtbf SECONDS too, or a number of steps');

@@ -78,6 +78,17 @@ describe('bad input: one line, the right status, nothing lost', () => {
       expect(r.status).toBe(2);
       expect(r.stderr).toMatch(/never begins/);
     }
+    const none = cli(['run', '--job', 'heat', '--steps', '50', '--checkpoint', 'none', '--crash', '1@10:checkpoint', '--store', storePath()]);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/--checkpoint none writes none/);
+  });
+
+  it('warns about a crash spec that did not fire when the job decides its own length', () => {
+    const job = join(import.meta.dirname, '../fixtures/adversarial/base-job.mjs');
+    const r = cli(['run', '--job', job, '--ranks', '2', '--param', 'steps=10', '--crash', '1@15', '--store', storePath(), '--json']);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).warnings).toEqual(['--crash 1@15 never fired: the job ended after step 10']);
+    expect(r.stderr).toMatch(/warning: --crash 1@15 never fired/);
   });
 
   it('says another program\'s LMDB environment is not a ckpt store, for run and resume alike', async () => {
