@@ -612,9 +612,7 @@ export class RunEngine {
     r.timing.stepsPerSecond = steps / (r.timing.runMs / 1000);
     r.checkpoints.aborted = this.protocol.aborted;
     const unfired = this.config.crashes.map((c, i) => ({ c, i })).filter(({ i }) => !this.fired.has(i));
-    if (unfired.length) {
-      r.warnings = unfired.map(({ c }) => `--crash ${formatCrashSpec(c)} never fired: the job ended after step ${steps}`);
-    }
+    for (const { c } of unfired) (r.warnings ??= []).push(`--crash ${formatCrashSpec(c)} never fired: the job ended after step ${steps}`);
     const choice = this.intervals.describe();
     r.protocol.interval = choice.interval;
     r.protocol.intervalChoice = choice;

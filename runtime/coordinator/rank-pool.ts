@@ -101,11 +101,12 @@ export class RankPool {
   }
 
   /**
-   * Post a control message. Until the rank is ready its end of the control channel has not
-   * reached its thread yet (piscina may still hold the task): a message carrying ports posted
-   * then makes the task's own transfer fail ("MessagePort in transfer list is already
-   * detached") and the fresh rank dies on arrival, a failure nobody injected. So messages to a
-   * rank that is not ready are held and posted, in order, when it is.
+   * Post a control message. A rank that is not ready may not have a thread yet (piscina holds
+   * its task until one is free): what it is sent is held and posted, in order, once it speaks,
+   * so a rank never handles a control message before its own restore, and a kill of it waits
+   * likewise (see kill). A message whose ports were closed meanwhile (a peer died and took its
+   * end of a channel along) cannot be posted; it belonged to a world the peer's failure is
+   * replacing, and the recovery of that failure sends the rank fresh instructions.
    */
   send(h: RankHandle, m: ToRank, transfer: MessagePort[] = []): void {
     if (h.state === 'dead') {
@@ -116,7 +117,12 @@ export class RankPool {
       h.held.push({ m, transfer });
       return;
     }
-    h.control.postMessage(m, transfer as never);
+    try {
+      h.control.postMessage(m, transfer as never);
+    } catch (e) {
+      if ((e as Error)?.name !== 'DataCloneError') throw e;
+      for (const p of transfer) p.close();
+    }
   }
 
   private becameReady(h: RankHandle): void {
