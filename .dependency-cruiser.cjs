@@ -20,6 +20,13 @@ module.exports = {
       to: { path: '^runtime/coordinator/' },
     },
     {
+      name: 'rank-store-entry',
+      severity: 'error',
+      comment: 'A rank touches LMDB only through storage/rank-store.ts, which owns the native-section handshake that makes kills safe (checkpoint-io and message-log types excepted).',
+      from: { path: '^runtime/rank/' },
+      to: { path: '(^storage/(env|databases|store|integrity|lmdb-check)\\.ts$)|(^node_modules/lmdb/)', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'storage-not-runtime',
       severity: 'error',
       comment: 'Storage serves both sides and depends on neither (shared types live in model/).',

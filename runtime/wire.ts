@@ -184,17 +184,8 @@ export const SLOT_HEARTBEAT = 0;
 export const SLOT_STEP = 1;
 /** 1 + index of the crash spec being executed right now (0: none). */
 export const SLOT_FIRING = 2;
-/**
- * Native-section handshake: terminating a worker while it is inside a native addon call
- * (LMDB) aborts the whole process (node-addon-api treats the pending exception of a
- * terminating environment as fatal; lmdb-js #200, node-addon-api #902). A rank enters LMDB
- * with CAS(FREE -> IN_NATIVE); the coordinator kills with CAS(FREE -> KILLED) and, while the
- * rank is IN_NATIVE, waits for it to come out.
- */
+/** The native-section handshake that makes kills safe (storage/rank-store.ts has the states). */
 export const SLOT_NATIVE = 3;
-export const NATIVE_FREE = 0;
-export const NATIVE_IN = 1;
-export const NATIVE_KILLED = 2;
 /**
  * What the job is blocked on, for deadlock detection: WAIT_NONE (running), WAIT_FINISHED, or
  * a receive: the source it waits for (>= 0) or WAIT_ANY; the tag is in SLOT_WAIT_TAG.

@@ -32,3 +32,12 @@ export const DB_LOG = 'log';
 
 export type BlockKey = [rank: number, array: string, block: number, round: number];
 export type ManifestKey = [rank: number, round: number];
+
+/** The meta key that records that crash spec `index` fired (written by whoever fires it). */
+export function firedKey(index: number): [string, number] {
+  return ['fired', index];
+}
+
+export function isFiredKey(key: unknown): key is [string, number] {
+  return Array.isArray(key) && key[0] === 'fired' && typeof key[1] === 'number';
+}

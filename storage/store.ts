@@ -13,7 +13,7 @@ import { dirname, resolve } from 'node:path';
 import type { Database, RootDatabase } from 'lmdb';
 import { CkptError } from '../model/errors.js';
 import { dirState, openEnv } from './env.js';
-import { FORMAT_KEY, STORE_MAGIC, STORE_VERSION, type BlockKey, type ManifestKey } from './layout.js';
+import { FORMAT_KEY, STORE_MAGIC, STORE_VERSION, firedKey, isFiredKey, type BlockKey, type ManifestKey } from './layout.js';
 import { CodecDB, openDatabases } from './databases.js';
 import { collectLog } from './message-log.js';
 import type { CommittedLine, Manifest } from '../model/records.js';
@@ -180,8 +180,8 @@ export class CkptStore {
   /** Crash specs that fired (ranks record their own, before dying). */
   get fired(): number[] {
     const out: number[] = [];
-    for (const key of this.meta.keys<[string, number]>({ start: ['fired'], end: ['fired\u0001'] })) {
-      if (Array.isArray(key) && key[0] === 'fired') out.push(key[1]);
+    for (const key of this.meta.keys({ start: ['fired'], end: ['fired\u0001'] })) {
+      if (isFiredKey(key)) out.push(key[1]);
     }
     return out;
   }
@@ -206,13 +206,13 @@ export class CkptStore {
 
   /** Durably note that crash spec `index` fired, before it fires: it must never fire again. */
   async markFired(index: number): Promise<void> {
-    await this.meta.put(['fired', index], true);
+    await this.meta.put(firedKey(index), true);
     await this.env.flushed;
   }
 
   /** The same, synchronously (a synchronous LMDB commit is flushed before it returns). */
   markFiredSync(index: number): void {
-    this.meta.putSync(['fired', index], true);
+    this.meta.putSync(firedKey(index), true);
   }
 
   async saveFailures(failures: unknown[]): Promise<void> {

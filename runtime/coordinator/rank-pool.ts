@@ -6,7 +6,8 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { NATIVE_FREE, NATIVE_IN, NATIVE_KILLED, SLOT_NATIVE, SLOT_WAIT, STATUS_SLOTS, WAIT_NONE, type FromRank, type RankTask, type ToRank } from '../wire.js';
+import { SLOT_NATIVE, SLOT_WAIT, STATUS_SLOTS, WAIT_NONE, type FromRank, type RankTask, type ToRank } from '../wire.js';
+import { NATIVE_FREE, NATIVE_IN, NATIVE_KILLED } from '../../storage/rank-store.js';
 
 /** How long a kill waits for a rank to leave LMDB before terminating it regardless. */
 const NATIVE_WAIT_MS = 10_000;

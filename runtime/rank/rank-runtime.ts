@@ -14,21 +14,18 @@
  * message blocking), so no message of the next epoch can leak into the cut.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { RootDatabase } from 'lmdb';
 import { loadJob } from '../../jobs/registry.js';
 import type { Job, JobState, StepContext } from '../../jobs/api.js';
-import { CheckpointIO } from '../../storage/checkpoint-io.js';
+import type { CheckpointIO } from '../../storage/checkpoint-io.js';
+import { RankStore } from '../../storage/rank-store.js';
 import { crc32 } from 'node:zlib';
-import { openEnv } from '../../storage/env.js';
 import { errnoOf, fsError } from '../../storage/fs-errors.js';
-import { openDatabases } from '../../storage/databases.js';
 import { CkptError, toErrorRecord } from '../../model/errors.js';
-import { NATIVE_FREE, NATIVE_IN, SLOT_HEARTBEAT, SLOT_NATIVE, SLOT_STEP, SLOT_TRAFFIC, SLOT_WAIT, SLOT_WAIT_TAG, STATUS_SLOTS, TIME_SLOTS, TIME_STEP_START, WAIT_FINISHED, WAIT_NONE, wallNow, type FromRank, type RankTask, type ReplayOrder, type RestorePoint, type ToRank } from '../wire.js';
+import { SLOT_HEARTBEAT, SLOT_NATIVE, SLOT_STEP, SLOT_TRAFFIC, SLOT_WAIT, SLOT_WAIT_TAG, STATUS_SLOTS, TIME_SLOTS, TIME_STEP_START, WAIT_FINISHED, WAIT_NONE, wallNow, type FromRank, type RankTask, type ReplayOrder, type RestorePoint, type ToRank } from '../wire.js';
 import { RankComm } from './comm.js';
 import { LogClient } from './log-client.js';
 import { SentCopies } from './sent-copies.js';
 import { ReplaySource } from './replay.js';
-import { contents, determinants } from '../../storage/message-log.js';
 import { deferred, type Deferred } from './deferred.js';
 import { inflict } from './faults.js';
 import { LocalCheckpointer, type CheckpointFaults } from './local-checkpoints.js';
@@ -62,7 +59,8 @@ export class RankRuntime {
   private readonly control: MessagePort;
   private readonly status: Int32Array;
   private readonly times: Float64Array;
-  private env: RootDatabase | null = null;
+  /** The rank's one way into the store (and its native-section handshake); null without one. */
+  private store: RankStore | null = null;
   private io: CheckpointIO | null = null;
   /** Independent checkpointing (uncoordinated, cic); null under coordinated rounds. */
   private local: LocalCheckpointer | null = null;
@@ -81,7 +79,6 @@ export class RankRuntime {
   private started = deferred<void>();
   private crashes: RankTask['crashes'];
   private heartbeat: NodeJS.Timeout | null = null;
-  private nativeDepth = 0;
   /** True while the job's step function runs (between two boundaries). */
   private stepping = false;
 
@@ -113,8 +110,8 @@ export class RankRuntime {
       if (t.traceBuffer) this.comm.tracer = new Tracer(t.traceBuffer, t.rank);
       this.job = await loadJob(t.job);
       if (t.storePath) {
-        this.env = await this.native(() => openEnv(t.storePath!));
-        this.io = new CheckpointIO(this.env, t.blockBytes, t.incremental, t.storePath);
+        this.store = await RankStore.open(t.storePath, { status: this.status, index: t.rank * STATUS_SLOTS + SLOT_NATIVE }, { blockBytes: t.blockBytes, incremental: t.incremental });
+        this.io = this.store.checkpoints;
       }
       if (t.logging !== 'none' || this.independent) this.comm.copies = new SentCopies(t.size);
       if (this.independent && this.io) this.local = this.localCheckpointer(this.io);
@@ -142,7 +139,7 @@ export class RankRuntime {
     } finally {
       if (this.heartbeat) clearInterval(this.heartbeat);
       this.comm.closeAll();
-      if (this.env) await this.native(() => this.env!.close());
+      await this.store?.close();
       this.control.close();
     }
   }
@@ -220,12 +217,9 @@ export class RankRuntime {
       rank: this.task.rank,
       status: this.status,
       times: this.times,
-      markFired: (index: number) =>
-        this.native(async () => {
-          if (!this.env) return;
-          await openDatabases(this.env).meta.put(['fired', index], true);
-          await this.env.flushed;
-        }),
+      markFired: async (index: number) => {
+        await this.store?.markFired(index);
+      },
     };
   }
 
@@ -510,12 +504,11 @@ export class RankRuntime {
       // what they hold already. Sent before any regenerated message, so never behind a newer seq.
       for (let p = 0; p < t.size; p++) if (p !== t.rank) this.comm.resend(p, 0);
     }
-    if (replay && this.env) {
+    if (replay && this.store) {
       // Localized recovery: re-execute from the checkpoint, serving the logged deliveries, then
       // wait (frozen) for the coordinator to finish the recovery.
-      const log = openDatabases(this.env).log;
-      const logged = t.logging === 'none' ? [] : determinants(log, t.rank, delivered + tail.length, replay.to);
-      const source = new ReplaySource(t.rank, [...tail, ...logged], channelState, t.logging === 'none' ? new Map() : contents(log, t.rank));
+      const logged = t.logging === 'none' ? null : this.store.logged(t.rank, delivered + tail.length, replay.to);
+      const source = new ReplaySource(t.rank, [...tail, ...(logged?.determinants ?? [])], channelState, logged?.contents ?? new Map());
       this.comm.freeze();
       this.started.resolve();
       this.comm.startReplay(source, replay.to, replay.rolledBack, () => {
@@ -545,22 +538,9 @@ export class RankRuntime {
     this.post({ v: 1, kind: 'ready', rank: this.task.rank, epoch: this.epoch, step: this.step, restoreMs: performance.now() - t0 });
   }
 
-  /**
-   * Run `fn`, which calls into LMDB, as a native section (see SLOT_NATIVE): the coordinator
-   * will not terminate this thread until it returns. If a kill is already under way, wait
-   * for it instead of entering.
-   */
-  private async native<T>(fn: () => T | Promise<T>): Promise<T> {
-    const slot = this.task.rank * STATUS_SLOTS + SLOT_NATIVE;
-    if (this.nativeDepth === 0 && Atomics.compareExchange(this.status, slot, NATIVE_FREE, NATIVE_IN) !== NATIVE_FREE) {
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); // being terminated
-    }
-    this.nativeDepth++;
-    try {
-      return await fn();
-    } finally {
-      if (--this.nativeDepth === 0) Atomics.store(this.status, slot, NATIVE_FREE);
-    }
+  /** Run `fn`, which calls into LMDB, as a native section of the store (see RankStore). */
+  private native<T>(fn: () => T | Promise<T>): Promise<T> {
+    return this.store ? this.store.native(fn) : Promise.resolve().then(fn);
   }
 
   // ------------------------------------------------------------------ plumbing

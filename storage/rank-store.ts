@@ -1,0 +1,86 @@
+/**
+ * The rank side's one way into the store: its LMDB environment, its checkpoints, the log
+ * records a replay reads, and the durable "this crash spec fired" mark. It also owns the
+ * native-section handshake that makes killing a rank safe.
+ *
+ * Terminating a worker thread while it is inside a native addon call (LMDB) aborts the whole
+ * process (node-addon-api treats the pending exception of a terminating environment as fatal;
+ * lmdb-js #200, node-addon-api #902). So every LMDB call runs as a native section: the rank
+ * enters with CAS(FREE -> IN) on its slot of the shared status block, and the coordinator
+ * kills with CAS(FREE -> KILLED), waiting while the slot says IN (coordinator/rank-pool.ts).
+ */
+import type { RootDatabase } from 'lmdb';
+import { openEnv } from './env.js';
+import { openDatabases, type Databases } from './databases.js';
+import { CheckpointIO } from './checkpoint-io.js';
+import { contents, determinants } from './message-log.js';
+import { firedKey } from './layout.js';
+
+export const NATIVE_FREE = 0;
+export const NATIVE_IN = 1;
+export const NATIVE_KILLED = 2;
+
+/** Where this rank's native-section flag lives: an Int32 slot of the shared status block. */
+export interface NativeSlot {
+  status: Int32Array;
+  index: number;
+}
+
+export class RankStore {
+  private readonly nest = { depth: 0 };
+  private readonly dbs: Databases;
+  readonly checkpoints: CheckpointIO;
+
+  private constructor(
+    readonly dir: string,
+    private readonly env: RootDatabase,
+    private readonly slot: NativeSlot,
+    options: { blockBytes: number; incremental: boolean },
+  ) {
+    this.dbs = openDatabases(env);
+    this.checkpoints = new CheckpointIO(env, options.blockBytes, options.incremental, dir);
+  }
+
+  static async open(dir: string, slot: NativeSlot, options: { blockBytes: number; incremental: boolean }): Promise<RankStore> {
+    const env = await nativeSection(slot, { depth: 0 }, () => openEnv(dir));
+    return new RankStore(dir, env, slot, options);
+  }
+
+  /**
+   * Run `fn`, which calls into LMDB, as a native section: the coordinator will not terminate
+   * this thread until it returns. If a kill is already under way, wait for it instead of
+   * entering. Sections nest (a restore reads checkpoints and log records).
+   */
+  async native<T>(fn: () => T | Promise<T>): Promise<T> {
+    return nativeSection(this.slot, this.nest, fn);
+  }
+
+  /** Durably note that crash spec `index` fired, before it fires: it must never fire again. */
+  markFired(index: number): Promise<void> {
+    return this.native(async () => {
+      await this.dbs.meta.put(firedKey(index), true);
+      await this.env.flushed;
+    });
+  }
+
+  /** What a replay of deliveries (from, to] of `rank` needs: determinants and contents. */
+  logged(rank: number, from: number, to: number) {
+    return { determinants: determinants(this.dbs.log, rank, from, to), contents: contents(this.dbs.log, rank) };
+  }
+
+  close(): Promise<void> {
+    return this.native(() => this.env.close());
+  }
+}
+
+async function nativeSection<T>(slot: NativeSlot, nest: { depth: number }, fn: () => T | Promise<T>): Promise<T> {
+  if (nest.depth === 0 && Atomics.compareExchange(slot.status, slot.index, NATIVE_FREE, NATIVE_IN) !== NATIVE_FREE) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); // being terminated
+  }
+  nest.depth++;
+  try {
+    return await fn();
+  } finally {
+    if (--nest.depth === 0) Atomics.store(slot.status, slot.index, NATIVE_FREE);
+  }
+}
