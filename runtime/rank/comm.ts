@@ -140,6 +140,7 @@ export class RankComm implements Comm {
    */
   abort(reason: unknown): void {
     this.mailbox.poison(reason);
+    this.log?.abort(reason);
     const f = this.frozen;
     this.frozen = null;
     f?.reject(reason);

@@ -99,6 +99,19 @@ export class LogClient {
     return d.promise;
   }
 
+  /**
+   * A rollback: fail every wait for durability with `reason`. The logger may never answer on
+   * this port again (a global rollback gives the rank a fresh one and the logger closes the
+   * old), and a step blocked on it would otherwise never unwind: the rank would never report
+   * ready and the recovery would wait forever.
+   */
+  abort(reason: unknown): void {
+    for (const w of this.recordWaiters) w.d.reject(reason);
+    for (const d of this.syncs.values()) d.reject(reason);
+    this.recordWaiters = [];
+    this.syncs.clear();
+  }
+
   close(): void {
     if (this.timer) clearTimeout(this.timer);
     this.port.close();

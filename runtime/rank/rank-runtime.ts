@@ -433,7 +433,12 @@ export class RankRuntime {
     this.abortRound();
     // A checkpoint being written is reported before 'frozen', so the coordinator decides with it.
     await this.local?.settled();
-    await this.comm.log?.sync();
+    try {
+      await this.comm.log?.sync();
+    } catch (e) {
+      if (e instanceof RollbackSignal) return; // a rollback overtook the freeze
+      throw e;
+    }
     if (epoch !== this.epoch) return;
     this.post({ v: 1, kind: 'frozen', rank: this.task.rank, epoch, delivered: this.comm.getCounters().delivered, dv: this.comm.dv ? [...this.comm.dv] : null, step: this.step });
   }
