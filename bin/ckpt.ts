@@ -48,9 +48,14 @@ function writeAll(stream: NodeJS.WriteStream, text: string): Promise<void> {
   return new Promise((resolve, reject) => stream.write(text, (e) => (e ? reject(e) : resolve())));
 }
 
+/** A command's result on stdout: JSON, or the human text `format` makes of it; drained. */
+function printResult<T>(value: T, json: boolean, format: (v: T) => string): Promise<void> {
+  return writeAll(process.stdout, json ? JSON.stringify(value, null, 2) + '\n' : format(value).replace(/\n?$/, '\n'));
+}
+
 async function printReport(r: Report, json: boolean): Promise<void> {
   clearProgress();
-  await writeAll(process.stdout, json ? JSON.stringify(r, null, 2) + '\n' : summary(r) + '\n');
+  await printResult(r, json, summary);
 }
 
 const program = new Command('ckpt')
@@ -159,10 +164,10 @@ program
     } catch (e) {
       if (!(e instanceof DamagedStore)) throw e;
       // What was found goes to stdout; the verdict is the one error line (exit 3).
-      await writeAll(process.stdout, o.json ? JSON.stringify(e.info, null, 2) + '\n' : formatDamaged(e) + '\n');
+      await printResult(e.info, Boolean(o.json), () => formatDamaged(e));
       throw e.error;
     }
-    await writeAll(process.stdout, o.json ? JSON.stringify(info, null, 2) + '\n' : formatInspect(info) + '\n');
+    await printResult(info, Boolean(o.json), formatInspect);
   });
 
 program
@@ -188,7 +193,7 @@ program
   .option('--debug', 'print stack traces with errors')
   .action(async (o) => {
     const result = await gcCommand({ runs: o.runs, keep: o.keep, all: Boolean(o.all), dryRun: Boolean(o.dryRun) });
-    await writeAll(process.stdout, o.json ? JSON.stringify(result, null, 2) + '\n' : formatGc(result) + '\n');
+    await printResult(result, Boolean(o.json), formatGc);
   });
 
 program
@@ -207,7 +212,7 @@ program
       out: o.out,
       onProgress: (line) => tty && process.stderr.write(`ckpt bench: ${line} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`),
     });
-    await writeAll(process.stdout, o.json ? JSON.stringify(result, null, 2) + '\n' : markdown(result));
+    await printResult(result, Boolean(o.json), markdown);
   });
 
 /** --verify: the job completed, but a re-executed step did not reproduce its state: exit 1. */
