@@ -4,7 +4,7 @@ import type { StoreExamination } from '../storage/integrity.js';
 import type { RunConfig } from '../runtime/options.js';
 import { bytes } from './format.js';
 import { logSizes } from '../storage/message-log.js';
-import { IndependentCheckpoints } from '../runtime/coordinator/independent-checkpoints.js';
+import { IndependentCheckpoints } from '../runtime/coordinator/checkpoint/independent-checkpoints.js';
 
 /** What the integrity check found, for the summary and the JSON. */
 function integrityOf(e: StoreExamination) {

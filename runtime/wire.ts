@@ -4,7 +4,7 @@
  * protocol version `v`; a rank refuses a task of another version. `epoch` counts recoveries:
  * a message stamped with an older epoch belongs to a world that was rolled back and is dropped.
  */
-import type { MessagePort } from 'node:worker_threads';
+import type { Endpoint, PeerRow } from './transport/transport.js';
 import type { ErrorRecord } from '../model/errors.js';
 import type { LocalOutput, Params } from '../jobs/api.js';
 import type { CrashSpec } from './crash-spec.js';
@@ -15,7 +15,6 @@ export const WIRE_VERSION = 1;
 // ---------------------------------------------------------------- rank <-> rank (mesh ports)
 
 export type { AppMessage, MarkerMessage, MeshMessage } from '../model/records.js';
-import type { AppMessage } from '../model/records.js';
 
 // ---------------------------------------------------------------- coordinator -> rank
 
@@ -37,14 +36,14 @@ export type ToRank =
   | { v: 1; kind: 'checkpoint-request'; epoch: number; round: number; atLeast: number }
   | { v: 1; kind: 'checkpoint-cut'; epoch: number; round: number; step: number }
   | { v: 1; kind: 'checkpoint-done'; epoch: number; round: number; committed: boolean; next: NextRound | null }
-  | { v: 1; kind: 'rollback'; epoch: number; restore: RestorePoint; peers: (MessagePort | null)[]; replay?: ReplayOrder; logPort?: MessagePort }
+  | { v: 1; kind: 'rollback'; epoch: number; restore: RestorePoint; peers: PeerRow; replay?: ReplayOrder; logPort?: Endpoint }
   /** Localized recovery (logging): stop delivering, sync the log, report where you are. */
   | { v: 1; kind: 'freeze'; epoch: number }
   /**
    * Replace the channels to rolled-back ranks, forget what they sent that you did not deliver,
    * and resend them your copies (they drop what they already have).
    */
-  | { v: 1; kind: 'rewire'; epoch: number; peers: (MessagePort | null)[]; rolledBack: Regenerated }
+  | { v: 1; kind: 'rewire'; epoch: number; peers: PeerRow; rolledBack: Regenerated }
   /** Recovery is over: deliver again. */
   | { v: 1; kind: 'thaw'; epoch: number; next: NextRound | null }
   /**
@@ -73,8 +72,12 @@ export type Regenerated = { rank: number; sendSeq: number[] }[];
 // ---------------------------------------------------------------- rank <-> logger (log port)
 
 export type ToLogger = LogRecord | { k: 'sync'; id: number };
-/** upTo: highest durable delivery index; records: how many of the rank's records are durable. */
-export type FromLogger = { k: 'durable'; upTo: number; records: number } | { k: 'synced'; id: number };
+/**
+ * upTo: highest durable delivery index; records: how many of the rank's records are durable;
+ * copies[dst]: the receiver dst's log holds this rank's messages up to that seq durably, so the
+ * sender copies up to it can go (sent-copies.ts).
+ */
+export type FromLogger = { k: 'durable'; upTo: number; records: number; copies?: number[] } | { k: 'synced'; id: number };
 
 // ---------------------------------------------------------------- rank -> coordinator
 
@@ -146,8 +149,8 @@ export interface RankTask {
   steps: number | null;
   maxSteps: number;
   seed: number;
-  control: MessagePort;
-  peers: (MessagePort | null)[];
+  control: Endpoint;
+  peers: PeerRow;
   status: SharedArrayBuffer;
   times: SharedArrayBuffer;
   storePath: string | null;
@@ -159,7 +162,7 @@ export interface RankTask {
   incremental: boolean;
   blockBytes: number;
   logging: 'none' | 'pessimistic' | 'optimistic';
-  logPort: MessagePort | null;
+  logPort: Endpoint | null;
   /** Optimistic logging: records buffered in the rank before shipping (see LogClient). */
   logBatch: number;
   logFlushMs: number;

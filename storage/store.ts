@@ -15,8 +15,8 @@ import { CkptError } from '../model/errors.js';
 import { dirState, openEnv } from './env.js';
 import { FORMAT_KEY, STORE_MAGIC, STORE_VERSION, firedKey, isFiredKey, type BlockKey, type ManifestKey } from './layout.js';
 import { CodecDB, openDatabases } from './databases.js';
-import { collectLog } from './message-log.js';
-import type { CommittedLine, Manifest } from '../model/records.js';
+import { collectLog, determinants, putRecord, truncateLog, type StoredDeterminant } from './message-log.js';
+import type { CommittedLine, LogRecord, Manifest } from '../model/records.js';
 import { packr } from './codec.js';
 import { examineStore, liveLock, type StoreExamination, type StoreFormat, type StoreLock, type StoreVerdict } from './integrity.js';
 import { fsError } from './fs-errors.js';
@@ -302,6 +302,25 @@ export class CkptStore {
       }
     }
     return { manifestsDeleted, blocksDeleted };
+  }
+
+  /** One transaction of log records (the logger's group commit); resolves once they are on disk. */
+  async appendLog(records: readonly { rank: number; rec: LogRecord }[]): Promise<void> {
+    await this.env.transaction(() => {
+      for (const { rank, rec } of records) putRecord(this.log, rank, rec);
+    });
+  }
+
+  /** Every rank restarts at delivery `delivered[rank]`: forget what each logged after it. */
+  async truncateLogs(delivered: readonly number[]): Promise<void> {
+    await this.env.transaction(() => {
+      delivered.forEach((d, rank) => truncateLog(this.log, rank, d));
+    });
+  }
+
+  /** Determinants of deliveries (from, to] of `rank`, in order. */
+  determinants(rank: number, from: number, to: number): (StoredDeterminant & { i: number })[] {
+    return determinants(this.log, rank, from, to);
   }
 
   /** Every checkpoint manifest of `rank`, oldest first. */

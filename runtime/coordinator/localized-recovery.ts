@@ -16,29 +16,21 @@
  *               channels; receivers drop duplicates by seq;
  *  4. thaw      deliveries resume, with the next checkpoint round announced.
  */
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { CkptStore } from '../../storage/store.js';
-import { determinants } from '../../storage/message-log.js';
 import { latestAtOrBelow, maxRecoverableState, previousCheckpoint, type IntervalHistory } from '../recovery/recoverable-state.js';
 import type { FailureRecord } from '../report.js';
-import type { FromRank, ReplayOrder, RestorePoint, ToRank } from '../wire.js';
-import type { MessageLogger } from './message-logger.js';
-
-/** A checkpoint a rank can restore, with its place in the rank's history. */
-export interface Candidate {
-  restore: RestorePoint;
-  step: number;
-  /** Deliveries before it (a forced cic checkpoint: including its step's replayed tail). */
-  delivered: number;
-  dv: number[];
-}
+import type { PeerRow, Transport } from '../transport/transport.js';
+import type { FromRank, NextRound, ReplayOrder, RestorePoint, ToRank } from '../wire.js';
+import type { Candidate } from './checkpoint/scheme.js';
+import type { LoggingScheme } from './logging/scheme.js';
 
 export interface RecoveryHost {
   readonly size: number;
-  /** Ranks track dependency vectors (optimistic logging, independent checkpoints). */
+  /** Ranks track dependency vectors (the schemes ask for them: orphans or a recovery line). */
   readonly tracksDv: boolean;
   readonly store: CkptStore;
-  readonly logger: MessageLogger | null;
+  readonly logging: LoggingScheme;
+  readonly transport: Transport;
   /** Restorable checkpoints of `rank`, oldest first (coordinated: the committed line's only). */
   candidates(rank: number): readonly Candidate[];
   /** The log is drained: what is durable now is what the decision uses. */
@@ -47,11 +39,11 @@ export interface RecoveryHost {
   beforeRestore(rank: number, c: Candidate): Promise<void>;
   epoch(): number;
   isDead(rank: number): boolean;
-  send(rank: number, m: ToRank, transfer?: MessagePort[]): void;
+  send(rank: number, m: ToRank): void;
   /** Respawn a dead rank (once its old thread is gone) restoring `restore` and replaying. */
-  respawn(rank: number, restore: RestorePoint, peers: (MessagePort | null)[], replay: ReplayOrder): void;
+  respawn(rank: number, restore: RestorePoint, peers: PeerRow, replay: ReplayOrder): void;
   /** Recovery done: announce the next round with thaw (returns it), and record the failure. */
-  nextRound(): import('../wire.js').NextRound | null;
+  nextRound(): NextRound | null;
   done(failure: FailureRecord): void;
 }
 
@@ -103,15 +95,15 @@ export class LocalizedRecovery {
   private async maybeDecide(): Promise<void> {
     if (this.phase !== 'freezing' || this.frozen.size < this.host.size - this.failed.length) return;
     this.phase = 'restoring';
-    const logger = this.host.logger;
-    await logger?.drain(); // every record a survivor synced is durable
+    const logging = this.host.logging;
+    await logging.drain(); // every record a survivor synced is durable
     this.host.drained?.();
     const n = this.host.size;
     const cands = Array.from({ length: n }, (_, r) => this.host.candidates(r));
     const latest = (r: number) => cands[r]![cands[r]!.length - 1]!;
     const choice = (r: number, x: number): Candidate => latestAtOrBelow(cands[r]!, x);
     const ceilings = Array.from({ length: n }, (_, r) =>
-      this.failed.includes(r) ? Math.max(latest(r).delivered, logger?.durable(r) ?? 0) : this.frozen.get(r)!.delivered,
+      this.failed.includes(r) ? Math.max(latest(r).delivered, logging.durable(r)) : this.frozen.get(r)!.delivered,
     );
     let rec = ceilings;
     if (this.host.tracksDv) {
@@ -120,10 +112,10 @@ export class LocalizedRecovery {
         for (const c of cands[r]!) dvs.set(c.delivered, c.dv);
         const from = cands[r]![0]!.delivered;
         // With a log every interval from the oldest checkpoint up is reachable by replay.
-        if (logger) for (const d of determinants(this.host.store.log, r, from, ceiling)) if (d.dv) dvs.set(d.i, d.dv);
+        for (const d of logging.history(r, from, ceiling)) dvs.set(d.i, d.dv);
         const f = this.frozen.get(r);
         if (f?.dv) dvs.set(ceiling, f.dv);
-        const lower = logger ? undefined : (x: number) => previousCheckpoint(cands[r]!, x);
+        const lower = logging.replays ? undefined : (x: number) => previousCheckpoint(cands[r]!, x);
         return { floor: from, ceiling, dvAt: (x: number) => dvs.get(x) ?? choice(r, x).dv, lower };
       });
       rec = maxRecoverableState(histories);
@@ -137,26 +129,17 @@ export class LocalizedRecovery {
     for (const r of R) await this.host.beforeRestore(r, chosen.get(r)!);
     const regenerated = R.map((r) => ({ rank: r, sendSeq: bases.get(r)!.sendSeq }));
     // Fresh channels for every pair that touches a rolled-back rank.
-    const peers: (MessagePort | null)[][] = Array.from({ length: n }, () => new Array<MessagePort | null>(n).fill(null));
-    for (let a = 0; a < n; a++) {
-      for (let b = a + 1; b < n; b++) {
-        if (!inR.has(a) && !inR.has(b)) continue;
-        const { port1, port2 } = new MessageChannel();
-        peers[a]![b] = port1;
-        peers[b]![a] = port2;
-      }
-    }
+    const peers = this.host.transport.mesh(n, (a, b) => inR.has(a) || inR.has(b));
     const epoch = this.host.epoch();
     for (let r = 0; r < n; r++) {
-      const own = peers[r]!.filter((p): p is MessagePort => p !== null);
       if (inR.has(r)) {
         const replay: ReplayOrder = { to: rec[r]!, rolledBack: regenerated };
         const restore = chosen.get(r)!.restore;
-        logger?.reset(r, rec[r]!);
+        logging.reset(r, rec[r]!);
         if (this.host.isDead(r)) this.host.respawn(r, restore, peers[r]!, replay);
-        else this.host.send(r, { v: 1, kind: 'rollback', epoch, restore, peers: peers[r]!, replay }, own);
+        else this.host.send(r, { v: 1, kind: 'rollback', epoch, restore, peers: peers[r]!, replay });
       } else {
-        this.host.send(r, { v: 1, kind: 'rewire', epoch, peers: peers[r]!, rolledBack: regenerated }, own);
+        this.host.send(r, { v: 1, kind: 'rewire', epoch, peers: peers[r]!, rolledBack: regenerated });
       }
     }
     const f = this.failure;

@@ -3,11 +3,11 @@
  * whose task resolved would otherwise freeze its event loop (platform-facts); killing a rank
  * is aborting its task, which terminates the thread for real, and piscina replaces the thread.
  */
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { SLOT_NATIVE, SLOT_WAIT, STATUS_SLOTS, WAIT_NONE, type FromRank, type RankTask, type ToRank } from '../wire.js';
 import { NATIVE_FREE, NATIVE_IN, NATIVE_KILLED } from '../../storage/rank-store.js';
+import { endpointsOf, type Endpoint, type Link, type Transport } from '../transport/transport.js';
 
 /** How long a kill waits for a rank to leave LMDB before terminating it regardless. */
 const NATIVE_WAIT_MS = 10_000;
@@ -16,7 +16,7 @@ export type RankState = 'alive' | 'dead' | 'stopping';
 
 export interface RankHandle {
   readonly rank: number;
-  readonly control: MessagePort;
+  readonly control: Link<FromRank, ToRank>;
   readonly abort: AbortController;
   state: RankState;
   /** Settles when the thread's task is over, whichever way. */
@@ -31,7 +31,7 @@ export interface RankHandle {
   /** When it was spawned (performance.now()), for the start-up timeout. */
   readonly spawnedAt: number;
   /** Control messages held until the rank is ready, and a kill that waits for it. */
-  held: { m: ToRank; transfer: MessagePort[] }[];
+  held: { m: ToRank; transfer: Endpoint[] }[];
   killWhenReady: boolean;
 }
 
@@ -51,7 +51,11 @@ export class RankPool {
   private readonly pool: Piscina;
   private status: Int32Array | undefined;
 
-  constructor(size: number, private readonly events: PoolEvents) {
+  constructor(
+    size: number,
+    private readonly transport: Transport,
+    private readonly events: PoolEvents,
+  ) {
     this.pool = new Piscina({
       filename: WORKER,
       minThreads: 0,
@@ -64,7 +68,7 @@ export class RankPool {
   }
 
   spawn(task: Omit<RankTask, 'control'>): RankHandle {
-    const { port1, port2 } = new MessageChannel();
+    const { local: port1, remote: port2 } = this.transport.pair<FromRank, ToRank>();
     const abort = new AbortController();
     let settle!: () => void;
     const done = new Promise<void>((r) => (settle = r));
@@ -78,15 +82,14 @@ export class RankPool {
       gone = true;
       this.events.exit(h, reason, stale);
     };
-    port1.on('message', (m: FromRank) => {
+    port1.listen((m) => {
       if (!h.ready) this.becameReady(h);
       if (!gone) this.events.message(h, m);
     });
-    port1.on('close', () => exit('control port closed'));
-    const peers = task.peers.filter((p): p is MessagePort => p !== null);
+    port1.onClose(() => exit('control port closed'));
     const full: RankTask = { ...task, control: port2 };
     this.pool
-      .run(full, { transferList: [port2, ...peers, ...(task.logPort ? [task.logPort] : [])] as never, signal: abort.signal })
+      .run(full, { transferList: endpointsOf([port2, ...task.peers, task.logPort]) as never, signal: abort.signal })
       .then(
         () => exit('task ended'),
         // piscina posts a task when a thread is free for it; if a port in it was closed by then
@@ -109,9 +112,9 @@ export class RankPool {
    * end of a channel along) cannot be posted; it belonged to a world the peer's failure is
    * replacing, and the recovery of that failure sends the rank fresh instructions.
    */
-  send(h: RankHandle, m: ToRank, transfer: MessagePort[] = []): void {
+  send(h: RankHandle, m: ToRank, transfer: Endpoint[] = []): void {
     if (h.state === 'dead') {
-      for (const p of transfer) p.close();
+      this.transport.discard(transfer);
       return;
     }
     if (!h.ready) {
@@ -119,10 +122,10 @@ export class RankPool {
       return;
     }
     try {
-      h.control.postMessage(m, transfer as never);
+      h.control.post(m, transfer);
     } catch (e) {
       if ((e as Error)?.name !== 'DataCloneError') throw e;
-      for (const p of transfer) p.close();
+      this.transport.discard(transfer);
     }
   }
 
@@ -142,7 +145,7 @@ export class RankPool {
   kill(h: RankHandle): void {
     if (h.state === 'dead') return;
     h.state = 'dead';
-    for (const { transfer } of h.held.splice(0)) for (const p of transfer) p.close();
+    for (const { transfer } of h.held.splice(0)) this.transport.discard(transfer);
     if (!h.ready) {
       h.killWhenReady = true;
       return;

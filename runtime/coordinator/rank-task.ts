@@ -1,15 +1,16 @@
 /** The task a rank thread is spawned with (wire.ts RankTask), from the run configuration. */
-import type { MessagePort } from 'node:worker_threads';
 import type { RunConfig } from '../options.js';
+import type { Endpoint, PeerRow } from '../transport/transport.js';
 import type { RankTask, ReplayOrder, RestorePoint } from '../wire.js';
+import type { CheckpointScheme } from './checkpoint/scheme.js';
 
 export interface TaskContext {
   rank: number;
   epoch: number;
   restore: RestorePoint;
   replay: ReplayOrder | null;
-  peers: (MessagePort | null)[];
-  logPort: MessagePort | null;
+  peers: PeerRow;
+  logPort: Endpoint | null;
   status: SharedArrayBuffer;
   times: SharedArrayBuffer;
   traceBuffer: SharedArrayBuffer | null;
@@ -19,13 +20,12 @@ export interface TaskContext {
   offset: number;
 }
 
-export function rankTask(c: RunConfig, x: TaskContext): Omit<RankTask, 'control'> {
-  const independent = c.checkpoint === 'uncoordinated' || c.checkpoint === 'cic';
-  // checkpoint-committed fires in the coordinator for coordinated rounds; an independent
-  // checkpoint is committed once the rank flushed and reported it, so the rank fires it.
+export function rankTask(c: RunConfig, scheme: Pick<CheckpointScheme, 'commitsInRank'>, x: TaskContext): Omit<RankTask, 'control'> {
+  // checkpoint-committed fires where a checkpoint is committed: in the coordinator after a
+  // round's commit, or in the rank once it flushed and reported an independent checkpoint.
   const crashes = c.crashes
     .map((spec, index) => ({ spec, index }))
-    .filter((s) => s.spec.target === x.rank && !x.fired.has(s.index) && (s.spec.kind !== 'checkpoint-committed' || independent));
+    .filter((s) => s.spec.target === x.rank && !x.fired.has(s.index) && (s.spec.kind !== 'checkpoint-committed' || scheme.commitsInRank));
   const notifySteps = c.crashes.filter((s, i) => s.target === 'coordinator' && !x.fired.has(i)).map((s) => s.step);
   return {
     v: 1,

@@ -1,20 +1,21 @@
 /**
- * The rank side of message passing over a mesh of MessagePorts (one per peer). Envelopes carry
- * (src, dst, per-channel seq, tag); seq counters are part of the rank's saved state so that a
- * restored rank numbers its messages exactly as it did the first time, which is what lets
- * receivers drop the duplicates a re-executing sender produces.
+ * The rank side of message passing over a mesh of links (one per peer, from the transport).
+ * Envelopes carry (src, dst, per-channel seq, tag); seq counters are part of the rank's saved
+ * state so that a restored rank numbers its messages exactly as it did the first time, which
+ * is what lets receivers drop the duplicates a re-executing sender produces.
  *
- * Delivery (a message handed to the job) is where message logging hooks in: the determinant is
- * logged (and, pessimistically, waited for), the dependency vector merged, and during a replay
- * the next logged delivery is served instead of whatever arrived.
+ * What the protocols do to a message (piggyback a dependency vector or an index, log it, keep
+ * a copy, force a checkpoint before delivering it) is in the hooks the scheme factory composed
+ * (message-hooks.ts); this file only moves messages, and during a replay serves the next
+ * logged delivery instead of whatever arrived.
  */
-import type { MessagePort } from 'node:worker_threads';
+import type { Endpoint, Link, PeerRow } from '../transport/transport.js';
 import { ANY, type Comm, type Message, type Payload, type ReduceOp, type SendOptions } from './comm-api.js';
 import { Mailbox } from './mailbox.js';
 import type { AppMessage, MarkerMessage, MeshMessage, Regenerated } from '../wire.js';
 import { CkptError } from '../../model/errors.js';
-import type { LogClient } from './log-client.js';
-import { SentCopies } from './sent-copies.js';
+import { NO_COPIES, type SenderCopies } from './sent-copies.js';
+import { composeHooks, type MessageHooks } from './message-hooks.js';
 import { ReplayOver, type ReplaySource } from './replay.js';
 import { deferred, type Deferred } from './deferred.js';
 import { TRACE_RECV, TRACE_SEND, type Tracer } from './tracer.js';
@@ -27,27 +28,20 @@ const TAG_REDUCE = -3;
 export type { ChannelCounters } from '../../model/records.js';
 import type { ChannelCounters } from '../../model/records.js';
 
+type PeerLink = Link<MeshMessage, MeshMessage>;
+
 export class RankComm implements Comm {
   readonly rank: number;
   readonly size: number;
   readonly mailbox: Mailbox;
-  private ports: (MessagePort | null)[] = [];
+  private endpoints: (Endpoint | null)[] = [];
+  private links: (PeerLink | null)[] = [];
   private counters: ChannelCounters;
   /** Per source: highest seq accepted off the wire; anything at or below is a duplicate. */
   private known: number[];
-  /** Dependency vector (optimistic logging, independent checkpointing). */
-  dv: number[] | null = null;
-  /** The cic checkpoint index piggybacked on every message (null: not cic). */
-  index: number | null = null;
-  /**
-   * cic: called before a live delivery of a message with a higher index than ours; takes the
-   * forced checkpoint (Briatico-Ciuffoletti-Simoncini 1984) before the job sees the message.
-   */
-  onForce: ((m: AppMessage) => Promise<void>) | null = null;
-  /** Called after every delivery (cic keeps the step's deliveries for a mid-step checkpoint). */
-  onDelivered: ((m: AppMessage) => void) | null = null;
-  log: LogClient | null = null;
-  copies: SentCopies | null = null;
+  private hooks = composeHooks([]);
+  /** What `resend` serves from (the schemes that recover a rank alone keep copies). */
+  private copies: SenderCopies = NO_COPIES;
   /** --trace: sends and deliveries are recorded here. */
   tracer: Tracer | null = null;
   private replay: { source: ReplaySource; to: number; held: MeshMessage[]; done: () => void } | null = null;
@@ -65,7 +59,12 @@ export class RankComm implements Comm {
   /** Deliveries not served from the log since the last restore (0: everything so far was replayed). */
   liveDeliveries = 0;
 
-  constructor(rank: number, size: number) {
+  constructor(
+    rank: number,
+    size: number,
+    /** Opens an endpoint handed over by the coordinator (the transport's rank side). */
+    private readonly open: (e: Endpoint) => PeerLink,
+  ) {
     this.rank = rank;
     this.size = size;
     this.mailbox = new Mailbox(size);
@@ -73,16 +72,23 @@ export class RankComm implements Comm {
     this.known = new Array(size).fill(0);
   }
 
-  /** Install ports to peers (null entries keep the current port). */
-  attach(peers: (MessagePort | null)[]): void {
+  /** The protocols' hooks, composed once by the scheme factory, and the copies resends use. */
+  install(hooks: readonly MessageHooks[], copies: SenderCopies): void {
+    this.hooks = composeHooks(hooks);
+    this.copies = copies;
+  }
+
+  /** Install channels to peers (null entries keep the current one). */
+  attach(peers: PeerRow): void {
     for (let p = 0; p < this.size; p++) {
-      const port = peers[p];
-      if (!port) continue;
-      const old = this.ports[p];
-      if (old && old !== port) old.close();
-      this.ports[p] = port;
-      port.on('message', (m: MeshMessage) => {
-        if (this.ports[p] !== port) return; // a replaced channel: a world that was abandoned
+      const endpoint = peers[p];
+      if (!endpoint || endpoint === this.endpoints[p]) continue;
+      this.links[p]?.close();
+      const link = this.open(endpoint);
+      this.endpoints[p] = endpoint;
+      this.links[p] = link;
+      link.listen((m) => {
+        if (this.links[p] !== link) return; // a replaced channel: a world that was abandoned
         if (m.k === 'mk') this.onMarker(m);
         else if (this.replay) this.replay.held.push(m);
         else this.accept(m);
@@ -94,13 +100,14 @@ export class RankComm implements Comm {
     this.onTraffic();
     if (m.seq <= this.known[m.src]!) return; // a duplicate from a re-executing sender
     this.known[m.src] = m.seq;
-    if (this.log) m.rec = this.log.arrived(m);
+    this.hooks.arrived(m);
     this.mailbox.arrive(m);
   }
 
   closeAll(): void {
-    for (const p of this.ports) p?.close();
-    this.ports = [];
+    for (const l of this.links) l?.close();
+    this.links = [];
+    this.endpoints = [];
   }
 
   getCounters(): ChannelCounters {
@@ -113,7 +120,6 @@ export class RankComm implements Comm {
     this.mailbox.reset(mailbox, reason);
     this.known = [...c.recvSeq];
     for (const m of mailbox) this.known[m.src] = Math.max(this.known[m.src]!, m.seq);
-    this.copies?.clear();
     this.replay = null;
     this.liveDeliveries = 0;
   }
@@ -140,7 +146,6 @@ export class RankComm implements Comm {
    */
   abort(reason: unknown): void {
     this.mailbox.poison(reason);
-    this.log?.abort(reason);
     const f = this.frozen;
     this.frozen = null;
     f?.reject(reason);
@@ -187,8 +192,8 @@ export class RankComm implements Comm {
   }
 
   resend(to: number, after: number): number {
-    const list = this.copies?.after(to, after) ?? [];
-    for (const m of list) this.ports[to]!.postMessage(m);
+    const list = this.copies.after(to, after);
+    for (const m of list) this.links[to]!.post(m);
     return list.length;
   }
 
@@ -196,7 +201,7 @@ export class RankComm implements Comm {
 
   sendMarker(round: number): void {
     const m: MarkerMessage = { k: 'mk', src: this.rank, round };
-    for (let p = 0; p < this.size; p++) if (p !== this.rank) this.ports[p]!.postMessage(m);
+    for (let p = 0; p < this.size; p++) if (p !== this.rank) this.links[p]!.post(m);
   }
 
   send(dest: number, tag: number, payload: Payload, options: SendOptions = {}): void {
@@ -220,11 +225,9 @@ export class RankComm implements Comm {
       this.bytesSent += view.byteLength;
     }
     const m: AppMessage = { k: 'm', src: this.rank, dst: dest, seq, tag, payload: body };
-    if (this.dv) m.dv = [...this.dv];
-    if (this.index !== null) m.ix = this.index;
-    this.copies?.keep(m); // before a transfer detaches the payload
+    this.hooks.sending(m); // piggybacks, then copies: before a transfer detaches the payload
     this.tracer?.record(TRACE_SEND, dest, seq); // before it leaves: a receive never precedes its send
-    this.ports[dest]!.postMessage(m, transfer);
+    this.links[dest]!.post(m, transfer as never);
     this.messagesSent++;
     this.onTraffic();
     this.onActivity();
@@ -268,7 +271,10 @@ export class RankComm implements Comm {
           this.onWait(null);
         }
       }
-      if (!this.frozen && this.onForce && this.index !== null && (m.ix ?? 0) > this.index) await this.onForce(m);
+      if (!this.frozen) {
+        const admitted = this.hooks.admitting(m);
+        if (admitted) await admitted;
+      }
       if (this.frozen) {
         // Frozen while waiting (a recovery began): the message is not delivered yet.
         this.mailbox.putBack(m);
@@ -276,17 +282,12 @@ export class RankComm implements Comm {
       }
       break;
     }
-    if (this.index !== null && (m.ix ?? 0) > this.index) this.index = m.ix!; // replayed: its forced checkpoint exists already
     const index = ++this.counters.delivered;
     this.counters.recvSeq[m.src] = m.seq;
-    if (this.dv) {
-      if (m.dv) for (let j = 0; j < this.size; j++) this.dv[j] = Math.max(this.dv[j]!, m.dv[j] ?? 0);
-      this.dv[this.rank] = index;
-    }
     if (!replayed) this.liveDeliveries++;
     this.tracer?.record(TRACE_RECV, m.src, m.seq);
-    if (!replayed && this.log) await this.log.delivered(index, m, this.dv ? [...this.dv] : undefined, source === ANY);
-    this.onDelivered?.(m);
+    const logged = this.hooks.delivered(m, { index, anySource: source === ANY, replayed });
+    if (logged) await logged;
     if (replayed && this.replay && index >= this.replay.to) this.replay.done();
     this.onActivity();
     return m;

@@ -5,6 +5,7 @@
  * marks in shared memory which spec fired and when (the coordinator reads that to report the
  * failure), and records durably that the spec fired, so it never fires again.
  */
+import type { CrashSpec } from '../crash-spec.js';
 import { SLOT_FIRING, STATUS_SLOTS, TIME_FAILED_AT, TIME_SLOTS, wallNow } from '../wire.js';
 
 export interface FaultTarget {
@@ -23,4 +24,29 @@ export async function inflict(t: FaultTarget, index: number, kind: 'crash' | 'ha
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
   }
   process.exit(70);
+}
+
+/** A fault to inflict at a protocol point (undefined: none is due there). */
+export type FaultHook = (() => Promise<void>) | undefined;
+
+/** The crash specs aimed at this rank that have not fired, and the points they fire at. */
+export class RankFaults {
+  constructor(
+    private readonly target: FaultTarget,
+    private readonly specs: readonly { index: number; spec: CrashSpec }[],
+    private readonly step: () => number,
+  ) {}
+
+  /** `crash` / `hang` at the start of the current step. */
+  async atStep(): Promise<void> {
+    const step = this.step();
+    const hit = this.specs.find((c) => c.spec.step === step && (c.spec.kind === 'crash' || c.spec.kind === 'hang'));
+    if (hit) await inflict(this.target, hit.index, hit.spec.kind as 'crash' | 'hang');
+  }
+
+  /** A crash of checkpoint-phase `kind` that is due by now (its step reached). */
+  at(kind: CrashSpec['kind']): FaultHook {
+    const f = this.specs.find((c) => c.spec.kind === kind && c.spec.step <= this.step());
+    return f ? () => inflict(this.target, f.index, 'crash') : undefined;
+  }
 }

@@ -2,7 +2,7 @@
  * Independent checkpointing (uncoordinated, cic), coordinator side: no rounds to run, only
  * bookkeeping. Every checkpoint a rank reports (after it is flushed) joins that rank's list
  * with its place in the rank's history (deliveries, dependency vector); after a failure the
- * recovery line is computed over these lists (LocalizedRecovery, recoverable-state.ts).
+ * recovery line is computed over these lists (../localized-recovery.ts, recoverable-state.ts).
  *
  * Garbage collection: the line every failure is bounded below by is the one where every rank
  * fails at once (fewest restorable states). No recovery ever goes behind it, so older
@@ -10,10 +10,10 @@
  * on it hold are dropped whenever it advances (Wang et al. 1995 call it the recovery line
  * for the global-failure case).
  */
-import type { CkptStore } from '../../storage/store.js';
-import type { Manifest } from '../../model/records.js';
-import { latestAtOrBelow, maxRecoverableState, previousCheckpoint } from '../recovery/recoverable-state.js';
-import type { CheckpointTaken, RestorePoint, ToRank } from '../wire.js';
+import type { CkptStore } from '../../../storage/store.js';
+import type { Manifest } from '../../../model/records.js';
+import { latestAtOrBelow, maxRecoverableState, previousCheckpoint } from '../../recovery/recoverable-state.js';
+import type { CheckpointTaken, RestorePoint, ToRank } from '../../wire.js';
 
 /** What the coordinator keeps of a checkpoint a rank reported (round 0: the initial state). */
 export type LocalCheckpoint = Pick<CheckpointTaken, 'round' | 'step' | 'delivered' | 'dv' | 'known' | 'forced'>;

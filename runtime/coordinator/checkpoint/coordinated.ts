@@ -1,6 +1,6 @@
 /**
- * Checkpoint protocols, coordinator side, behind one small interface. `none` never
- * checkpoints (recovery restarts from the initial state); `coordinated` runs two-phase rounds:
+ * Coordinated checkpointing, coordinator side (the rank's half is rank/checkpoint/coordinated.ts):
+ * two-phase rounds (Chandy-Lamport 1985 cut, Tamir-Sequin 1984 blocking, Koo-Toueg 1987 commit):
  *
  *   announce -> the next round rides on start / the previous DONE; every rank answers with
  *               the boundary it will not pass (checkpoint-ready)
@@ -10,58 +10,13 @@
  *   done     -> ranks resume sending
  *
  * A round is tentative until its commit record is flushed: a failure before that leaves the
- * previous committed line in force.
+ * previous committed line in force, and every rank restarts from that line.
  */
-import type { CheckpointAck, NextRound, ToRank } from '../wire.js';
-import type { CkptStore } from '../../storage/store.js';
-import type { CommittedLine } from '../../model/records.js';
-import type { IntervalPolicy } from './interval-policy.js';
-
-export interface ProtocolHost {
-  readonly size: number;
-  readonly steps: number | null;
-  epoch(): number;
-  send(rank: number, m: ToRank): void;
-  store: CkptStore;
-  /**
-   * Called after the commit is durable and before DONE is sent. Returning false means a rank
-   * was lost meanwhile (DONE is not sent; recovery takes over).
-   */
-  afterCommit(line: CommittedLine): boolean;
-  committed(stats: RoundStats): void;
-}
-
-export interface RoundStats {
-  round: number;
-  step: number;
-  bytesWritten: number;
-  bytesLogical: number;
-  writeMs: number;
-  blockedMs: number;
-  garbageCollected: number;
-  incremental: boolean;
-}
-
-export interface CheckpointProtocol {
-  /** (Re)start scheduling from the committed line at `step`; returns the first round to announce. */
-  start(lastCommittedStep: number, nextRound: number): NextRound | null;
-  onMessage(m: { kind: 'checkpoint-ready'; rank: number; round: number; boundary: number } | CheckpointAck): Promise<void>;
-  /** A failure: forget the round in progress (ranks are being rolled back anyway). */
-  abort(): void;
-  /** The job ended before the round's cut: tell the ranks the round is off. */
-  cancel(): void;
-  readonly aborted: number;
-}
-
-export class NoCheckpoints implements CheckpointProtocol {
-  readonly aborted = 0;
-  start(): NextRound | null {
-    return null;
-  }
-  async onMessage(): Promise<void> {}
-  abort(): void {}
-  cancel(): void {}
-}
+import type { CommittedLine } from '../../../model/records.js';
+import type { Report } from '../../report.js';
+import type { CheckpointAck, NextRound, RestorePoint } from '../../wire.js';
+import { lineCandidates, linePoints } from './committed-line.js';
+import type { Candidate, CheckpointHost, CheckpointMessage, CheckpointScheme } from './scheme.js';
 
 interface Round {
   round: number;
@@ -70,23 +25,42 @@ interface Round {
   acks: Map<number, CheckpointAck>;
 }
 
-export class CoordinatedCheckpoints implements CheckpointProtocol {
+export class CoordinatedCheckpoints implements CheckpointScheme {
+  readonly recoversAlone = false;
+  readonly tracksDependencies = false;
+  readonly commitsInRank = false;
   private current: Round | null = null;
   private lastStep = 0;
-  private nextRound = 1;
+  private nextRoundNo = 1;
   /** When computing last (re)started: the end of the previous commit, start, or recovery. */
   private since = performance.now();
   aborted = 0;
 
-  constructor(
-    private readonly host: ProtocolHost,
-    private readonly interval: IntervalPolicy,
-  ) {}
+  constructor(private readonly host: CheckpointHost) {}
 
-  start(lastCommittedStep: number, nextRound: number): NextRound | null {
+  private get interval() {
+    return this.host.intervals;
+  }
+
+  load(): void {}
+
+  restorePoints(): RestorePoint[] {
+    return linePoints(this.host.store, this.host.size);
+  }
+
+  candidates(rank: number): readonly Candidate[] {
+    return lineCandidates(this.host.store, rank, this.host.size);
+  }
+
+  async beforeRestore(): Promise<void> {}
+  async rolledBackAll(): Promise<void> {}
+
+  /** (Re)start scheduling from the committed line; returns the first round to announce. */
+  nextRound(): NextRound | null {
+    const line = this.host.store.line;
     this.since = performance.now();
-    this.lastStep = lastCommittedStep;
-    this.nextRound = Math.max(this.nextRound, nextRound);
+    this.lastStep = line ? Math.max(...line.ranks.map((r) => r.step)) : 0;
+    this.nextRoundNo = Math.max(this.nextRoundNo, (line?.round ?? 0) + 1);
     this.current = null;
     return this.schedule();
   }
@@ -95,13 +69,14 @@ export class CoordinatedCheckpoints implements CheckpointProtocol {
   private schedule(): NextRound | null {
     const atLeast = this.lastStep + this.interval.current();
     if (this.host.steps !== null && atLeast >= this.host.steps) return null;
-    const round = this.nextRound++;
+    const round = this.nextRoundNo++;
     this.current = { round, boundaries: new Map(), cut: null, acks: new Map() };
     return { round, atLeast };
   }
 
-  async onMessage(m: { kind: 'checkpoint-ready'; rank: number; round: number; boundary: number } | CheckpointAck): Promise<void> {
+  async onMessage(m: CheckpointMessage): Promise<void> {
     const cur = this.current;
+    if (m.kind === 'checkpoint-taken' || m.epoch !== this.host.epoch() || this.host.recovering()) return;
     if (!cur || m.round !== cur.round) return;
     if (m.kind === 'checkpoint-ready') {
       cur.boundaries.set(m.rank, m.boundary);
@@ -142,7 +117,7 @@ export class CoordinatedCheckpoints implements CheckpointProtocol {
     });
   }
 
-  abort(): void {
+  failed(): void {
     if (this.current) this.aborted++;
     this.current = null;
   }
@@ -152,5 +127,9 @@ export class CoordinatedCheckpoints implements CheckpointProtocol {
     if (!cur) return;
     this.current = null;
     for (let r = 0; r < this.host.size; r++) this.host.send(r, { v: 1, kind: 'checkpoint-done', epoch: this.host.epoch(), round: cur.round, committed: false, next: null });
+  }
+
+  report(r: Report): void {
+    r.checkpoints.aborted = this.aborted;
   }
 }

@@ -1,0 +1,72 @@
+/**
+ * What the two logging protocols share on the coordinator side (both extend it): the message
+ * logger (message-logger.ts), fresh log channels for (re)started ranks, truncation on a global
+ * rollback, and the report's logging figures. Each protocol says how far the trace may count
+ * deliveries as logged and whether recovery needs dependency vectors.
+ */
+import type { CkptStore } from '../../../storage/store.js';
+import type { Report } from '../../report.js';
+import type { Endpoint, Transport } from '../../transport/transport.js';
+import type { TraceRecorder } from '../trace-recorder.js';
+import { MessageLogger } from './message-logger.js';
+import type { LoggingScheme } from './scheme.js';
+
+export abstract class LoggedScheme implements LoggingScheme {
+  readonly recoversAlone = true;
+  abstract readonly tracksDependencies: boolean;
+  readonly replays = true;
+  protected readonly logger: MessageLogger;
+
+  constructor(
+    protected readonly store: CkptStore,
+    size: number,
+    private readonly transport: Transport,
+    onError: (e: unknown) => void,
+  ) {
+    this.logger = new MessageLogger(store, size, onError);
+  }
+
+  attach(rank: number, delivered: number): Endpoint {
+    const { local, remote } = this.transport.pair<never, never>();
+    this.logger.attach(rank, local, delivered);
+    return remote;
+  }
+
+  truncate(delivered: readonly number[]): Promise<void> {
+    this.logger.truncated();
+    return this.store.truncateLogs(delivered);
+  }
+
+  drain(): Promise<void> {
+    return this.logger.drain();
+  }
+
+  durable(rank: number): number {
+    return this.logger.durable(rank);
+  }
+
+  history(rank: number, from: number, to: number): { i: number; dv: number[] }[] {
+    return this.store.determinants(rank, from, to).flatMap((d) => (d.dv ? [{ i: d.i, dv: d.dv }] : []));
+  }
+
+  reset(rank: number, delivered: number): void {
+    this.logger.reset(rank, delivered);
+  }
+
+  /** How far `rank`'s deliveries are in the log, for the trace. */
+  protected abstract loggedUpTo(rank: number): number;
+
+  traceLogged(tracer: TraceRecorder): void {
+    tracer.captureLogged((r) => this.loggedUpTo(r));
+  }
+
+  report(r: Report, waitMs: number): void {
+    const s = this.logger.stats;
+    r.logging = { messages: s.messages, bytes: s.bytes, records: s.records, flushes: s.flushes, flushMs: s.flushMs };
+    r.timing.loggingMs = waitMs;
+  }
+
+  close(): void {
+    this.logger.close();
+  }
+}

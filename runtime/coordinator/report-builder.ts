@@ -1,0 +1,60 @@
+/**
+ * The end of a run: the job's result assembled from every rank's output and hashed into the
+ * digest the correctness oracle compares, the timings, and what each scheme adds to the
+ * report (each adds its own; nothing here knows which protocols ran).
+ */
+import { createHash } from 'node:crypto';
+import type { Job, LocalOutput } from '../../jobs/api.js';
+import { CkptError } from '../../model/errors.js';
+import { formatCrashSpec } from '../crash-spec.js';
+import type { RunConfig } from '../options.js';
+import type { Report } from '../report.js';
+import type { IntervalPolicy } from './interval-policy.js';
+import type { Schemes } from './schemes.js';
+
+export interface Finished {
+  step: number;
+  output: LocalOutput;
+  logWaitMs: number;
+}
+
+export interface Completion {
+  config: RunConfig;
+  job: Job<any>;
+  finished: ReadonlyMap<number, Finished>;
+  schemes: Schemes;
+  intervals: IntervalPolicy;
+  fired: ReadonlySet<number>;
+  /** performance.now() at the call's start, and when every rank was first ready. */
+  t0: number;
+  startedAt: number | null;
+}
+
+/** Fill in `r` (throws ERR_JOB if the job cannot assemble its result). */
+export function completeReport(r: Report, c: Completion): Report {
+  const { config } = c;
+  const parts = Array.from({ length: config.ranks }, (_, rank) => c.finished.get(rank)!.output);
+  const steps = Math.max(...[...c.finished.values()].map((f) => f.step));
+  let assembled;
+  try {
+    assembled = c.job.assemble(parts, config.params, { size: config.ranks, steps });
+  } catch (e) {
+    throw new CkptError('ERR_JOB', `assembling the result failed: ${(e as Error).message}`, { cause: e });
+  }
+  const hash = createHash('sha256');
+  for (const chunk of assembled.canonical) hash.update(chunk);
+  r.steps = steps;
+  r.result = { digest: hash.digest('hex'), ...assembled.result };
+  const now = performance.now();
+  r.timing.wallMs = now - c.t0;
+  r.timing.runMs = now - (c.startedAt ?? c.t0);
+  r.timing.stepsPerSecond = steps / (r.timing.runMs / 1000);
+  const unfired = config.crashes.map((spec, i) => ({ spec, i })).filter(({ i }) => !c.fired.has(i));
+  for (const { spec } of unfired) (r.warnings ??= []).push(`--crash ${formatCrashSpec(spec)} never fired: the job ended after step ${steps}`);
+  const choice = c.intervals.describe();
+  r.protocol.interval = choice.interval;
+  r.protocol.intervalChoice = choice;
+  c.schemes.checkpoint.report(r);
+  c.schemes.logging.report(r, [...c.finished.values()].reduce((a, f) => a + f.logWaitMs, 0));
+  return r;
+}

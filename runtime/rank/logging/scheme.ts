@@ -1,0 +1,34 @@
+/**
+ * A message-logging protocol, rank side: what it logs as messages arrive and are delivered
+ * (its hooks), how a freeze makes the log durable, and what a replay reads back. One file per
+ * protocol (none.ts, pessimistic.ts, optimistic.ts), picked once by ../schemes.ts.
+ */
+import type { Endpoint } from '../../transport/transport.js';
+import type { StoredContent, StoredDeterminant } from '../../../storage/message-log.js';
+import type { MessageHooks } from '../message-hooks.js';
+
+/** What a replay of deliveries (from, to] reads back from the log. */
+export interface Logged {
+  determinants: (StoredDeterminant & { i: number })[];
+  contents: Map<string, StoredContent & { src: number; seq: number }>;
+}
+
+/** The store's read side, as a replay needs it (storage/rank-store.ts). */
+export interface LogReader {
+  logged(rank: number, from: number, to: number): Logged;
+}
+
+export interface RankLoggingScheme {
+  readonly hooks: MessageHooks;
+  /** Records go to the logger at `endpoint` from now on (a global rollback hands a fresh one). */
+  connect(endpoint: Endpoint | null): void;
+  /** Resolves once everything logged so far is durable (a freeze reports only durable history). */
+  sync(): Promise<void>;
+  /** A rollback: fail every wait on the log (the logger may never answer the old channel). */
+  abort(reason: unknown): void;
+  /** What replaying deliveries (from, to] needs. */
+  logged(reader: LogReader | null, rank: number, from: number, to: number): Logged;
+  /** Time the job waited for the log (the protocol's cost on the critical path). */
+  readonly waitMs: number;
+  close(): void;
+}

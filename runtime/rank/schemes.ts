@@ -1,0 +1,79 @@
+/**
+ * The rank's one factory of protocols: from the task's checkpoint and logging modes, the two
+ * rank-side schemes, the dependency tracking and sender copies they ask for, and the hooks
+ * composed onto the communicator (in the order the protocols rely on: the dependency vector
+ * is merged before a determinant records it; piggybacks are set before a copy is kept).
+ * The only place on the rank side that reads a mode.
+ */
+import type { RankTask } from '../wire.js';
+import type { Endpoint } from '../transport/transport.js';
+import { CoordinatedRank } from './checkpoint/coordinated.js';
+import { cicRank } from './checkpoint/cic.js';
+import { NoCheckpoints } from './checkpoint/none.js';
+import type { RankCheckpointScheme, RankContext } from './checkpoint/scheme.js';
+import { uncoordinatedRank } from './checkpoint/uncoordinated.js';
+import { DependencyVector, NO_DEPENDENCIES, type Dependencies } from './dependency-vector.js';
+import { LogChannel, type LoggerLink } from './logging/log-channel.js';
+import { NoLogging } from './logging/none.js';
+import { OptimisticLogging } from './logging/optimistic.js';
+import { PessimisticLogging } from './logging/pessimistic.js';
+import type { RankLoggingScheme } from './logging/scheme.js';
+import { NO_COPIES, SentCopies, type SenderCopies } from './sent-copies.js';
+
+type Modes = Pick<RankTask, 'checkpointing' | 'logging'>;
+
+/** What each mode needs besides its scheme (a descriptor, read once here). */
+const CHECKPOINT_NEEDS: Record<RankTask['checkpointing'], { dependencies: boolean; copies: boolean }> = {
+  none: { dependencies: false, copies: false },
+  coordinated: { dependencies: false, copies: false },
+  // Copies go into every independent checkpoint, and a global rollback restores them from
+  // there after the logs were truncated: the log may not prune them (see sent-copies.ts).
+  uncoordinated: { dependencies: true, copies: true },
+  cic: { dependencies: true, copies: true },
+};
+const LOGGING_NEEDS: Record<RankTask['logging'], { dependencies: boolean; copies: boolean }> = {
+  none: { dependencies: false, copies: false },
+  pessimistic: { dependencies: false, copies: true },
+  optimistic: { dependencies: true, copies: true },
+};
+
+/** The rank's dependency tracking and copies, as the two modes together need them. */
+export function rankSupport(task: Modes & Pick<RankTask, 'rank' | 'size'>): { dependencies: Dependencies; copies: SenderCopies } {
+  const c = CHECKPOINT_NEEDS[task.checkpointing];
+  const l = LOGGING_NEEDS[task.logging];
+  return {
+    dependencies: c.dependencies || l.dependencies ? new DependencyVector(task.rank, task.size) : NO_DEPENDENCIES,
+    copies: c.copies || l.copies ? new SentCopies(task.size) : NO_COPIES,
+  };
+}
+
+export function checkpointScheme(task: Modes & Pick<RankTask, 'interval' | 'offset'>, ctx: RankContext): RankCheckpointScheme {
+  const options = { interval: task.interval, offset: task.offset };
+  switch (task.checkpointing) {
+    case 'none':
+      return new NoCheckpoints();
+    case 'coordinated':
+      return new CoordinatedRank(ctx);
+    case 'uncoordinated':
+      return uncoordinatedRank(ctx, options);
+    case 'cic':
+      return cicRank(ctx, options);
+  }
+}
+
+export function loggingScheme(
+  task: Modes & Pick<RankTask, 'logBatch' | 'logFlushMs'>,
+  support: { dependencies: Dependencies; copies: SenderCopies },
+  open: (e: Endpoint) => LoggerLink,
+): RankLoggingScheme {
+  // The copies the logger's answers may prune: not those independent checkpoints save.
+  const prunable = CHECKPOINT_NEEDS[task.checkpointing].copies ? NO_COPIES : support.copies;
+  switch (task.logging) {
+    case 'none':
+      return new NoLogging();
+    case 'pessimistic':
+      return new PessimisticLogging(new LogChannel(open, null, prunable), support.dependencies);
+    case 'optimistic':
+      return new OptimisticLogging(new LogChannel(open, { batch: task.logBatch, flushMs: task.logFlushMs }, prunable), support.dependencies);
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * The coordinator's protocol decisions, tested through their host interfaces with fakes: no
+ * threads, no store, milliseconds per case. End-to-end behaviour is the conformance suite's.
+ */
+import { describe, expect, it } from 'vitest';
+import { CoordinatedCheckpoints } from '../../dist/runtime/coordinator/checkpoint/coordinated.js';
+import { FixedInterval } from '../../dist/runtime/coordinator/interval-policy.js';
+import { LocalizedRecovery } from '../../dist/runtime/coordinator/localized-recovery.js';
+import { FailureDetector } from '../../dist/runtime/coordinator/failure-detector.js';
+import { NoLogging } from '../../dist/runtime/coordinator/logging/none.js';
+import { STATUS_SLOTS, SLOT_HEARTBEAT, TIME_SLOTS } from '../../dist/runtime/wire.js';
+
+type Sent = { rank: number; m: any };
+
+function coordinatedHost(size: number, opts: { recovering?: () => boolean; steps?: number | null } = {}) {
+  const sent: Sent[] = [];
+  const lines: any[] = [];
+  const stats: any[] = [];
+  let epoch = 0;
+  const store = {
+    line: null as any,
+    async commit(line: any) {
+      lines.push(line);
+      store.line = line;
+      return { manifestsDeleted: 0, blocksDeleted: 0 };
+    },
+  };
+  const host = {
+    size,
+    steps: opts.steps ?? 100,
+    store: store as any,
+    intervals: new FixedInterval(10, 'option'),
+    adaptive: false,
+    epoch: () => epoch,
+    send: (rank: number, m: any) => sent.push({ rank, m }),
+    recovering: opts.recovering ?? (() => false),
+    afterCommit: () => true,
+    committed: (s: any) => stats.push(s),
+  };
+  return { host, sent, lines, stats, setEpoch: (e: number) => (epoch = e) };
+}
+
+const ready = (rank: number, round: number, boundary: number, epoch = 0) => ({ v: 1, kind: 'checkpoint-ready', rank, epoch, round, boundary }) as const;
+const ack = (rank: number, round: number, step: number, epoch = 0) =>
+  ({ v: 1, kind: 'checkpoint-ack', rank, epoch, round, step, bytesWritten: 10, bytesLogical: 20, writeMs: 1, startedAt: Date.now(), incremental: false }) as const;
+
+describe('coordinated checkpoints (coordinator half, fake host)', () => {
+  it('cuts at the furthest boundary, commits once every rank acked, and announces the next round with DONE', async () => {
+    const f = coordinatedHost(3);
+    const p = new CoordinatedCheckpoints(f.host as any);
+    expect(p.nextRound()).toEqual({ round: 1, atLeast: 10 });
+    await p.onMessage(ready(0, 1, 10));
+    await p.onMessage(ready(1, 1, 12));
+    expect(f.sent).toHaveLength(0); // not before every rank answered
+    await p.onMessage(ready(2, 1, 11));
+    expect(f.sent.map((s) => s.m.step)).toEqual([12, 12, 12]);
+    await p.onMessage(ack(0, 1, 12));
+    await p.onMessage(ack(1, 1, 12));
+    expect(f.lines).toHaveLength(0);
+    await p.onMessage(ack(2, 1, 12));
+    expect(f.lines).toHaveLength(1);
+    expect(f.lines[0].ranks.map((r: any) => r.step)).toEqual([12, 12, 12]);
+    const done = f.sent.filter((s) => s.m.kind === 'checkpoint-done');
+    expect(done).toHaveLength(3);
+    expect(done[0]!.m).toMatchObject({ committed: true, next: { round: 2, atLeast: 22 } });
+    expect(f.stats[0]).toMatchObject({ round: 1, step: 12, bytesWritten: 30, bytesLogical: 60 });
+  });
+
+  it('ignores messages of an older epoch and while a recovery is under way', async () => {
+    let recovering = false;
+    const f = coordinatedHost(2, { recovering: () => recovering });
+    const p = new CoordinatedCheckpoints(f.host as any);
+    p.nextRound();
+    f.setEpoch(1);
+    await p.onMessage(ready(0, 1, 10, 0));
+    await p.onMessage(ready(1, 1, 10, 0));
+    expect(f.sent).toHaveLength(0);
+    recovering = true;
+    await p.onMessage(ready(0, 1, 10, 1));
+    await p.onMessage(ready(1, 1, 10, 1));
+    expect(f.sent).toHaveLength(0);
+  });
+
+  it('counts a round a failure interrupted as aborted and never commits it', async () => {
+    const f = coordinatedHost(2);
+    const p = new CoordinatedCheckpoints(f.host as any);
+    p.nextRound();
+    await p.onMessage(ready(0, 1, 10));
+    await p.onMessage(ready(1, 1, 10));
+    await p.onMessage(ack(0, 1, 10));
+    p.failed();
+    await p.onMessage(ack(1, 1, 10));
+    expect(f.lines).toHaveLength(0);
+    const r: any = { checkpoints: {} };
+    p.report(r);
+    expect(r.checkpoints.aborted).toBe(1);
+  });
+
+  it('tells the ranks a round is off when the job ends before its cut', () => {
+    const f = coordinatedHost(2);
+    const p = new CoordinatedCheckpoints(f.host as any);
+    p.nextRound();
+    p.cancel();
+    expect(f.sent.map((s) => s.m)).toEqual([
+      expect.objectContaining({ kind: 'checkpoint-done', round: 1, committed: false, next: null }),
+      expect.objectContaining({ kind: 'checkpoint-done', round: 1, committed: false, next: null }),
+    ]);
+  });
+
+  it('schedules no round whose cut would lie at or beyond the last step', () => {
+    const f = coordinatedHost(2, { steps: 10 });
+    expect(new CoordinatedCheckpoints(f.host as any).nextRound()).toBeNull();
+  });
+});
+
+/** A recovery host over `size` ranks whose only checkpoint is the initial state. */
+function recoveryHost(size: number, logging: any, tracksDv: boolean) {
+  const sent: Sent[] = [];
+  const done: any[] = [];
+  const zeros = new Array(size).fill(0);
+  const host = {
+    size,
+    tracksDv,
+    store: {} as any,
+    logging,
+    transport: { mesh: (n: number, fresh: (a: number, b: number) => boolean) => Array.from({ length: n }, (_, a) => Array.from({ length: n }, (_, b) => (a !== b && fresh(Math.min(a, b), Math.max(a, b)) ? `ch${Math.min(a, b)}-${Math.max(a, b)}` : null))), pair: () => { throw new Error('unused'); }, discard: () => {} },
+    candidates: () => [{ restore: { kind: 'initial' }, step: 0, delivered: 0, dv: zeros }],
+    beforeRestore: async () => {},
+    epoch: () => 1,
+    isDead: (r: number) => r === 1,
+    send: (rank: number, m: any) => sent.push({ rank, m }),
+    respawn: (rank: number, restore: any, peers: any, replay: any) => sent.push({ rank, m: { kind: 'respawn', restore, peers, replay } }),
+    nextRound: () => null,
+    done: (f: any) => done.push(f),
+  };
+  return { host, sent, done };
+}
+
+const failure = () => ({ target: 1, step: 5, kind: 'crash', spec: 0, cause: 'injected', detectedAfterMs: 1, detectedBy: 'exit', recoveryLine: [], rolledBack: [], reexecutedSteps: 0, replayedMessages: 0, recoveryMs: 0 }) as any;
+const frozen = (rank: number, delivered: number, dv: number[] | null, step = 5) => ({ v: 1, kind: 'frozen', rank, epoch: 1, delivered, dv, step }) as const;
+
+/** A log that made `durable[r]` deliveries of each rank durable, with the given dependency vectors. */
+function fakeLog(durable: number[], history: Record<number, { i: number; dv: number[] }[]> = {}) {
+  return { ...new NoLogging(), replays: true, drain: async () => {}, durable: (r: number) => durable[r]!, history: (r: number, from: number, to: number) => (history[r] ?? []).filter((d) => d.i > from && d.i <= to), reset: () => {}, traceLogged: () => {} };
+}
+
+describe('localized recovery planning (fake host)', () => {
+  it('pessimistic: rolls back the failed rank alone, replaying to its last durable delivery, and rewires the survivors', async () => {
+    const f = recoveryHost(3, fakeLog([9, 7, 9]), false);
+    const rec = new LocalizedRecovery(f.host as any, [1], failure(), [5, 5, 5]);
+    rec.begin();
+    expect(f.sent.filter((s) => s.m.kind === 'freeze').map((s) => s.rank)).toEqual([0, 2]);
+    await rec.onMessage(frozen(0, 9, null));
+    await rec.onMessage(frozen(2, 9, null));
+    const respawn = f.sent.find((s) => s.m.kind === 'respawn')!;
+    expect(respawn.rank).toBe(1);
+    expect(respawn.m.replay.to).toBe(7);
+    expect(respawn.m.peers).toEqual(['ch0-1', null, 'ch1-2']); // fresh channels only to the rolled-back rank
+    const rewires = f.sent.filter((s) => s.m.kind === 'rewire');
+    expect(rewires.map((s) => s.rank)).toEqual([0, 2]);
+    expect(rewires[0]!.m.peers).toEqual([null, 'ch0-1', null]);
+    // Not over until the rolled-back rank replayed and every survivor rewired.
+    await rec.onMessage({ v: 1, kind: 'rewired', rank: 0, epoch: 1 });
+    await rec.onMessage({ v: 1, kind: 'replayed', rank: 1, epoch: 1, known: [0, 0, 0], step: 4, replayed: 7 });
+    expect(f.done).toHaveLength(0);
+    await rec.onMessage({ v: 1, kind: 'rewired', rank: 2, epoch: 1 });
+    expect(f.sent.filter((s) => s.m.kind === 'thaw')).toHaveLength(3);
+    expect(f.done[0]).toMatchObject({ rolledBack: [1], replayedMessages: 7, reexecutedSteps: 5 });
+    expect(f.done[0].recoveryLine[1]).toMatchObject({ checkpointStep: 0, resumeStep: 4 });
+  });
+
+  it('optimistic: an orphan that depends on a lost delivery of the failed rank rolls back too', async () => {
+    // Rank 1 logged 2 deliveries durably; rank 2's delivery 3 depends on rank 1's interval 4 (lost).
+    const history = { 2: [{ i: 1, dv: [0, 0, 1] }, { i: 2, dv: [0, 1, 2] }, { i: 3, dv: [0, 4, 3] }] };
+    const f = recoveryHost(3, fakeLog([5, 2, 3], history), true);
+    const rec = new LocalizedRecovery(f.host as any, [1], failure(), [5, 5, 5]);
+    rec.begin();
+    await rec.onMessage(frozen(0, 5, [5, 0, 0]));
+    await rec.onMessage(frozen(2, 3, [0, 4, 3]));
+    expect(f.done).toHaveLength(0);
+    const rolled = f.sent.filter((s) => s.m.kind === 'rollback' || s.m.kind === 'respawn').map((s) => [s.rank, s.m.replay.to]);
+    expect(rolled).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+    expect(f.sent.filter((s) => s.m.kind === 'rewire').map((s) => s.rank)).toEqual([0]);
+  });
+
+  it('ignores answers of another epoch', async () => {
+    const f = recoveryHost(2, fakeLog([1, 1]), false);
+    const rec = new LocalizedRecovery(f.host as any, [1], failure(), [1, 1]);
+    rec.begin();
+    await rec.onMessage({ ...frozen(0, 1, null), epoch: 0 });
+    expect(f.sent.some((s) => s.m.kind === 'respawn')).toBe(false);
+  });
+});
+
+describe('failure detector (fake handles, shared status block)', () => {
+  function detector(timeoutMs: number) {
+    const ranks = 2;
+    const status = new Int32Array(new SharedArrayBuffer(4 * STATUS_SLOTS * ranks));
+    const times = new Float64Array(new SharedArrayBuffer(8 * TIME_SLOTS * ranks));
+    const handles = [0, 1].map((rank) => ({ rank, state: 'alive', ready: true }));
+    const failures: [number, string][] = [];
+    const d = new FailureDetector({
+      ranks,
+      heartbeatTimeoutMs: timeoutMs,
+      status,
+      times,
+      handle: (r: number) => handles[r] as any,
+      ending: () => false,
+      recovering: () => false,
+      enqueue: (fn: () => void) => fn(),
+      kill: (h: any) => (h.state = 'dead'),
+      failure: (r: number, by: string) => failures.push([r, by]),
+    });
+    return { d, status, handles, failures };
+  }
+
+  it('suspects a rank whose heartbeat stopped, and only that rank', async () => {
+    const f = detector(40);
+    f.d.spawned(0);
+    f.d.spawned(1);
+    f.d.startHeartbeats(5);
+    const beat = setInterval(() => Atomics.add(f.status, 0 * STATUS_SLOTS + SLOT_HEARTBEAT, 1), 5);
+    await new Promise((r) => setTimeout(r, 150));
+    clearInterval(beat);
+    f.d.stop();
+    expect(f.failures).toEqual([[1, 'heartbeat']]);
+    expect(f.handles[1]!.state).toBe('dead');
+  });
+
+  it('never suspects a rank that is still loading (no heartbeat yet)', async () => {
+    const f = detector(20);
+    f.handles[0]!.ready = false;
+    f.handles[1]!.ready = false;
+    f.d.spawned(0);
+    f.d.spawned(1);
+    f.d.startHeartbeats(5);
+    await new Promise((r) => setTimeout(r, 80));
+    f.d.stop();
+    expect(f.failures).toEqual([]);
+  });
+});
