@@ -4,7 +4,7 @@
  */
 import type { CkptStore } from '../../../storage/store.js';
 import type { RestorePoint } from '../../wire.js';
-import type { Candidate } from './scheme.js';
+import type { Candidate, CheckpointHost } from './scheme.js';
 
 export function linePoint(store: CkptStore, rank: number): RestorePoint {
   const e = store.line?.ranks.find((x) => x.rank === rank);
@@ -22,4 +22,23 @@ export function lineCandidates(store: CkptStore, rank: number, size: number): Ca
   if (restore.kind === 'initial') return [{ restore, step: 0, delivered: 0, dv: zeros }];
   const m = store.manifest(rank, restore.round)!;
   return [{ restore, step: m.step, delivered: m.counters.delivered, dv: m.dv ?? zeros }];
+}
+
+/** What schemes whose ranks all restart from the committed line share (none, coordinated). */
+export class CommittedLineRestarts {
+  readonly recoversAlone = false;
+  readonly tracksDependencies = false;
+  readonly commitsInRank = false;
+
+  constructor(protected readonly host: Pick<CheckpointHost, 'store' | 'size'>) {}
+
+  load(): void {}
+  restorePoints(): RestorePoint[] {
+    return linePoints(this.host.store, this.host.size);
+  }
+  candidates(rank: number): readonly Candidate[] {
+    return lineCandidates(this.host.store, rank, this.host.size);
+  }
+  async beforeRestore(): Promise<void> {}
+  async rolledBackAll(): Promise<void> {}
 }

@@ -14,9 +14,9 @@
  */
 import type { CommittedLine } from '../../../model/records.js';
 import type { Report } from '../../report.js';
-import type { CheckpointAck, NextRound, RestorePoint } from '../../wire.js';
-import { lineCandidates, linePoints } from './committed-line.js';
-import type { Candidate, CheckpointHost, CheckpointMessage, CheckpointScheme } from './scheme.js';
+import type { CheckpointAck, NextRound } from '../../wire.js';
+import { CommittedLineRestarts } from './committed-line.js';
+import type { CheckpointHost, CheckpointMessage, CheckpointScheme } from './scheme.js';
 
 interface Round {
   round: number;
@@ -25,10 +25,7 @@ interface Round {
   acks: Map<number, CheckpointAck>;
 }
 
-export class CoordinatedCheckpoints implements CheckpointScheme {
-  readonly recoversAlone = false;
-  readonly tracksDependencies = false;
-  readonly commitsInRank = false;
+export class CoordinatedCheckpoints extends CommittedLineRestarts implements CheckpointScheme {
   private current: Round | null = null;
   private lastStep = 0;
   private nextRoundNo = 1;
@@ -36,24 +33,13 @@ export class CoordinatedCheckpoints implements CheckpointScheme {
   private since = performance.now();
   aborted = 0;
 
-  constructor(private readonly host: CheckpointHost) {}
+  constructor(protected override readonly host: CheckpointHost) {
+    super(host);
+  }
 
   private get interval() {
     return this.host.intervals;
   }
-
-  load(): void {}
-
-  restorePoints(): RestorePoint[] {
-    return linePoints(this.host.store, this.host.size);
-  }
-
-  candidates(rank: number): readonly Candidate[] {
-    return lineCandidates(this.host.store, rank, this.host.size);
-  }
-
-  async beforeRestore(): Promise<void> {}
-  async rolledBackAll(): Promise<void> {}
 
   /** (Re)start scheduling from the committed line; returns the first round to announce. */
   nextRound(): NextRound | null {

@@ -1,24 +1,9 @@
 /** No checkpoints: every restart is from the initial state; nothing to schedule or report. */
-import type { NextRound, RestorePoint } from '../../wire.js';
-import { lineCandidates, linePoints } from './committed-line.js';
-import type { Candidate, CheckpointHost, CheckpointScheme } from './scheme.js';
+import type { NextRound } from '../../wire.js';
+import { CommittedLineRestarts } from './committed-line.js';
+import type { CheckpointScheme } from './scheme.js';
 
-export class NoCheckpoints implements CheckpointScheme {
-  readonly recoversAlone = false;
-  readonly tracksDependencies = false;
-  readonly commitsInRank = false;
-
-  constructor(private readonly host: Pick<CheckpointHost, 'store' | 'size'>) {}
-
-  load(): void {}
-  restorePoints(): RestorePoint[] {
-    return linePoints(this.host.store, this.host.size);
-  }
-  candidates(rank: number): readonly Candidate[] {
-    return lineCandidates(this.host.store, rank, this.host.size);
-  }
-  async beforeRestore(): Promise<void> {}
-  async rolledBackAll(): Promise<void> {}
+export class NoCheckpoints extends CommittedLineRestarts implements CheckpointScheme {
   nextRound(): NextRound | null {
     return null;
   }
