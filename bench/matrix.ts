@@ -115,6 +115,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       intervals: { job: `cavity n=${n}, ${ydSteps} steps, ${ranks} ranks`, ...intervals },
       rates: { job: `cavity n=${n}, ${ydSteps} steps, ${ranks} ranks, checkpoints every ${ydSteps / 16}`, rows: rateRows },
       logging: { n: logN, steps: logSteps, none: logTimes.none, pessimistic: logTimes.pessimistic, optimistic: logTimes.optimistic },
+      traffic: { ranks: 3, steps: trafficSteps },
       halo: { ranks, bytes: haloBytes, exchanges, raw: halo.raw, ckpt: halo.ckpt },
       elapsedS: 0,
       goals: [],

@@ -11,6 +11,10 @@ export interface Variant {
   checkpoint: 'none' | 'coordinated' | 'uncoordinated' | 'cic';
   incremental: boolean;
   logging: 'none' | 'pessimistic' | 'optimistic';
+  /** Where contents are logged (default: sender). */
+  logAt?: 'sender' | 'receiver';
+  /** What durable means (default: flushed). */
+  durability?: 'flushed' | 'committed';
 }
 
 export const CAVITY_VARIANTS: Variant[] = [
@@ -19,6 +23,9 @@ export const CAVITY_VARIANTS: Variant[] = [
   { name: 'coordinated+incremental', checkpoint: 'coordinated', incremental: true, logging: 'none' },
   { name: 'coordinated+pessimistic', checkpoint: 'coordinated', incremental: false, logging: 'pessimistic' },
   { name: 'coordinated+optimistic', checkpoint: 'coordinated', incremental: false, logging: 'optimistic' },
+  // The textbook receiver-based forms, beside sender-based logging (no goal: the baseline).
+  { name: 'coordinated+pessimistic@receiver', checkpoint: 'coordinated', incremental: false, logging: 'pessimistic', logAt: 'receiver' },
+  { name: 'coordinated+optimistic@receiver', checkpoint: 'coordinated', incremental: false, logging: 'optimistic', logAt: 'receiver' },
   { name: 'uncoordinated', checkpoint: 'uncoordinated', incremental: false, logging: 'none' },
   { name: 'cic', checkpoint: 'cic', incremental: false, logging: 'none' },
 ];
@@ -27,7 +34,10 @@ export const CAVITY_VARIANTS: Variant[] = [
 export const TRAFFIC_VARIANTS: Variant[] = [
   { name: 'coordinated', checkpoint: 'coordinated', incremental: false, logging: 'none' },
   { name: 'coordinated+pessimistic', checkpoint: 'coordinated', incremental: false, logging: 'pessimistic' },
+  { name: 'coordinated+pessimistic/committed', checkpoint: 'coordinated', incremental: false, logging: 'pessimistic', durability: 'committed' },
   { name: 'coordinated+optimistic', checkpoint: 'coordinated', incremental: false, logging: 'optimistic' },
+  { name: 'coordinated+pessimistic@receiver', checkpoint: 'coordinated', incremental: false, logging: 'pessimistic', logAt: 'receiver' },
+  { name: 'coordinated+optimistic@receiver', checkpoint: 'coordinated', incremental: false, logging: 'optimistic', logAt: 'receiver' },
   { name: 'cic+pessimistic', checkpoint: 'cic', incremental: false, logging: 'pessimistic' },
 ];
 
@@ -61,6 +71,10 @@ export interface Row {
   checkpointMBps: number;
   logRecords: number;
   logBytes: number;
+  /** Deliveries whose determinant (and, receiver-based, content) reached the log, per second of run. */
+  deliveriesLoggedPerSec: number;
+  /** Pessimistic sender-based: share of rank time during which outgoing messages waited for the log. */
+  heldPct: number;
   failures: number;
   detectMs: number;
   recoveryMs: number;
@@ -83,6 +97,7 @@ export async function protocolMatrix(spec: MatrixSpec, work: string, reference: 
         const r = await runJob({
           job: spec.job, ranks: spec.ranks, steps: spec.steps, param: spec.param, checkpoint: v.checkpoint,
           interval: v.checkpoint === 'none' ? undefined : spec.interval, incremental: v.incremental, logging: v.logging,
+          logAt: v.logging === 'none' ? undefined : v.logAt, durability: v.durability,
           crash: fault === 'crash' ? [spec.crash] : [], mtbf: fault === 'mtbf' ? spec.mtbfS : undefined, seed: 1, store: join(work, `${spec.job}-${k++}`),
         });
         reports.get(key)!.push(r);
@@ -107,6 +122,8 @@ export async function protocolMatrix(spec: MatrixSpec, work: string, reference: 
       checkpointBytes: c.bytesWritten, checkpointLogicalBytes: c.bytesLogical,
       checkpointMBps: c.writeMs > 0 ? c.bytesWritten / 1e6 / (c.writeMs / 1000) : 0,
       logRecords: rs[0]!.logging.records ?? 0, logBytes: rs[0]!.logging.bytes,
+      deliveriesLoggedPerSec: med((r) => r.logging.messages / (r.timing.runMs / 1000)),
+      heldPct: med((r) => (100 * (r.logging.heldMs ?? 0)) / (r.timing.runMs * r.ranks)),
       failures: med((r) => r.failures.length),
       detectMs: med((r) => r.failures[0]?.detectedAfterMs ?? 0),
       recoveryMs: med((r) => sumF(r, (f) => f.recoveryMs)),

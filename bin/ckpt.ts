@@ -76,6 +76,8 @@ program
   .option('--interval <n|auto>', 'steps between checkpoints')
   .option('--incremental', 'write only what changed since the previous checkpoint')
   .option('--logging <mode>', 'none, pessimistic, optimistic', 'none')
+  .addOption(new Option('--log-at <where>', 'where message logging keeps contents: sender (its memory, saved with its checkpoints) or receiver (stable storage before delivery)').default(undefined))
+  .option('--durability <state>', 'flushed (fsync\'d: survives a power loss) or committed (in the OS: survives any process crash)')
   .option('--crash <spec>', 'inject a failure TARGET@STEP[:KIND], repeatable', collect)
   .option('--mtbf <seconds>', 'inject crashes at random with this mean time between failures')
   .option('--seed <n>', 'seed for everything random in the run')
@@ -106,6 +108,8 @@ program
         interval: o.interval,
         incremental: o.incremental,
         logging: o.logging,
+        logAt: o.logAt,
+        durability: o.durability,
         crash: o.crash,
         mtbf: o.mtbf,
         seed: o.seed,

@@ -29,7 +29,8 @@ export function summary(r: Report): string {
   out.push(`ckpt: ${r.job} on ${r.ranks} rank${r.ranks > 1 ? 's' : ''}, ${r.steps} steps (${params})`);
   const p = r.protocol;
   const proto = p.checkpoint === 'none' ? 'no checkpoints' : `${p.checkpoint} checkpoints every ${p.interval} steps${p.incremental ? ', incremental' : ''}`;
-  out.push(`  protocol     ${proto}; logging ${p.logging}`);
+  const logging = p.logging === 'none' ? 'none' : `${p.logging}, contents at the ${p.logAt ?? 'receiver'}`;
+  out.push(`  protocol     ${proto}; logging ${logging}; durability ${p.durability ?? 'flushed'}`);
   out.push(`  digest       ${r.result.digest}`);
   const extra: string[] = [];
   if (typeof r.result.l2Error === 'number') extra.push(`l2Error ${r.result.l2Error.toExponential(3)}`);
@@ -54,13 +55,17 @@ export function summary(r: Report): string {
       out.push(`    - rank ${f.target} ${f.kind} at step ${f.step}: ${det}; another failure overtook its recovery (see the next one)`);
       continue;
     }
-    out.push(`    - rank ${f.target} ${f.kind} at step ${f.step}: ${det}; ${ranks(f.rolledBack, r.ranks)} rolled back to ${to}${f.domino ? ' (domino effect)' : ''}; ${f.reexecutedSteps} steps re-executed; recovered in ${ms(f.recoveryMs)}`);
+    const joint = f.recoveredWith?.length ? ` (recovered together with ${f.recoveredWith.map((o) => `rank ${o.target}'s failure at step ${o.step}`).join(', ')})` : '';
+    out.push(`    - rank ${f.target} ${f.kind} at step ${f.step}: ${det}; ${ranks(f.rolledBack, r.ranks)} rolled back to ${to}${f.domino ? ' (domino effect)' : ''}; ${f.reexecutedSteps} steps re-executed; recovered in ${ms(f.recoveryMs)}${joint}`);
   }
   if (r.verify.checkedSteps > 0 || r.verify.mismatches > 0) {
     out.push(`  verify       ${r.verify.checkedSteps} re-executed steps checked, ${r.verify.mismatches} mismatches`);
   }
   if (r.protocol.logging !== 'none') {
-    out.push(`  logging      ${r.logging.messages} deliveries logged (${bytes(r.logging.bytes)} of payload) in ${r.logging.flushes ?? 0} group commits; ranks waited ${ms(r.timing.loggingMs)} for the log`);
+    const lg = r.logging;
+    const held = lg.heldMessages ? `; ${lg.heldMessages} messages held ${ms(lg.heldMs ?? 0)} for durable determinants` : '';
+    const copies = lg.copiesPeakBytes ? `; sender copies peaked at ${bytes(lg.copiesPeakBytes)}` : '';
+    out.push(`  logging      ${lg.messages} deliveries logged (${bytes(lg.bytes)} of payload) in ${lg.flushes ?? 0} group commits; ranks waited ${ms(r.timing.loggingMs)} for the log${held}${copies}`);
   }
   out.push(`  store        ${r.store}`);
   return out.join('\n');

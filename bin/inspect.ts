@@ -32,7 +32,8 @@ export async function inspectStore(dir: string) {
   if (refused) throw refused;
   const store = await CkptStore.open(dir, { readOnly: true, examination });
   try {
-    const config = store.config as RunConfig;
+    // Stores from before --log-at and --durability logged at the receiver and flushed.
+    const config = { logAt: 'receiver', durability: 'flushed', ...(store.config as Partial<RunConfig>) } as RunConfig;
     const independent = config.checkpoint === 'uncoordinated' || config.checkpoint === 'cic';
     // Independent checkpoints stand alone once flushed; the line is where all ranks would restart.
     const checkpoints = store.checkpoints().map((c) => (independent ? { ...c, committed: true } : c));
@@ -72,7 +73,9 @@ export function formatInspect(i: Awaited<ReturnType<typeof inspectStore>>): stri
   out.push(`  integrity    ${formatIntegrity(i.integrity)}`);
   out.push(`  status       ${i.status.state}${i.status.message ? ` (${i.status.message})` : ''}, ${i.status.sessions} session(s), updated ${i.status.updatedAt}${i.lock ? `; locked by pid ${i.lock.pid}` : ''}`);
   out.push(`  job          ${c.jobName} on ${c.ranks} ranks, steps ${c.steps ?? 'until steady'}, params ${JSON.stringify(c.params)}`);
-  out.push(`  protocol     checkpoint ${c.checkpoint} every ${c.interval}${c.incremental ? ' incremental' : ''}; logging ${c.logging}; seed ${c.seed}`);
+  const logging = c.logging === 'none' ? 'none' : `${c.logging} (contents at the ${c.logAt})`;
+  out.push(`  protocol     checkpoint ${c.checkpoint} every ${c.interval}${c.incremental ? ' incremental' : ''}; logging ${logging}; seed ${c.seed}`);
+  out.push(`  durability   ${c.durability} (${c.durability === 'flushed' ? "fsync'd: survives a power loss" : 'in the OS, not fsync\'d: survives the crash of any process, not a power loss'})`);
   out.push(`  line         round ${i.recoveryLine.round}: ${i.recoveryLine.ranks.map((r) => `rank ${r.rank}@${r.checkpointStep}`).join(', ')}`);
   out.push(`  checkpoints  (${bytes(i.storedBlockBytes)} of block data stored)`);
   i.checkpoints.forEach((list, rank) => {

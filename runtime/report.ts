@@ -24,6 +24,11 @@ export interface FailureRecord {
   recoveryMs: number;
   /** Independent checkpoints: every rank went back to its initial state (the domino effect). */
   domino?: boolean;
+  /**
+   * Other failures recovered in the same localized recovery (a rank failing at the same step,
+   * or while this failure was being recovered): the fields above describe that one recovery.
+   */
+  recoveredWith?: { target: number; step: number }[];
 }
 
 export interface Report {
@@ -40,6 +45,10 @@ export interface Report {
     intervalSource: string;
     incremental: boolean;
     logging: string;
+    /** Where message contents are logged (under --logging only). */
+    logAt?: string;
+    /** What the store's "durable" meant in this run: flushed (fsync'd) or committed (in the OS). */
+    durability: string;
     /** How the interval was chosen, and why (auto: Young/Daly inputs and result). */
     intervalChoice?: import('./coordinator/interval-policy.js').IntervalChoice;
   };
@@ -52,7 +61,23 @@ export interface Report {
   /** Under uncoordinated / cic, `committed` counts every flushed checkpoint, `basic` + `forced`. */
   checkpoints: { committed: number; aborted: number; bytesWritten: number; bytesLogical: number; writeMs: number; garbageCollected: number; basic?: number; forced?: number };
   /** messages: determinants logged; bytes: logged payload bytes; flushes: group commits. */
-  logging: { messages: number; bytes: number; records?: number; flushes?: number; flushMs?: number };
+  logging: {
+    /** Deliveries whose record reached the log (determinants; receiver-based: with content). */
+    messages: number;
+    /** Content bytes logged (receiver-based only: sender-based keeps contents in the senders). */
+    bytes: number;
+    records?: number;
+    flushes?: number;
+    flushMs?: number;
+    logAt?: string;
+    durability?: string;
+    /** Pessimistic sender-based: wall time, summed over ranks, during which messages waited for durable determinants. */
+    heldMs?: number;
+    heldMessages?: number;
+    /** Sender copies: most bytes held at once (summed over ranks' peaks), and at the end. */
+    copiesPeakBytes?: number;
+    copiesBytes?: number;
+  };
   messages: { sent: number };
   failures: FailureRecord[];
   verify: { checkedSteps: number; mismatches: number; firstMismatch?: { rank: number; step: number } };
@@ -78,6 +103,8 @@ export function emptyReport(config: RunConfig): Report {
       intervalSource: config.intervalSource,
       incremental: config.incremental,
       logging: config.logging,
+      ...(config.logging === 'none' ? {} : { logAt: config.logAt }),
+      durability: config.durability,
     },
     result: { digest: '' },
     timing: { wallMs: 0, startupMs: 0, runMs: 0, checkpointMs: 0, loggingMs: 0, recoveryMs: 0, stepsPerSecond: 0 },

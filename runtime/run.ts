@@ -73,7 +73,9 @@ export async function resumeRun(dir: string, hooks: RunHooks = {}): Promise<Repo
     await store.close();
     throw new CkptError('ERR_STORE_FINISHED', `the run in '${dir}' already completed; nothing to resume ('ckpt inspect --store ${dir}' shows it)`);
   }
-  const config: RunConfig = Object.freeze({ ...(store.config as RunConfig), store: at, trace: null });
+  // Stores from before --log-at and --durability logged at the receiver and flushed.
+  const stored = store.config as Omit<RunConfig, 'logAt' | 'durability'> & Partial<Pick<RunConfig, 'logAt' | 'durability'>>;
+  const config: RunConfig = Object.freeze({ logAt: 'receiver', durability: 'flushed', ...stored, store: at, trace: null });
   try {
     await store.setStatus({ state: 'running', sessions: status.sessions + 1 });
   } catch (e) {

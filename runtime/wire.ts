@@ -71,7 +71,8 @@ export type Regenerated = { rank: number; sendSeq: number[] }[];
 
 // ---------------------------------------------------------------- rank <-> logger (log port)
 
-export type ToLogger = LogRecord | { k: 'sync'; id: number };
+/** Records travel one by one, or several in one message (what a rank buffered). */
+export type ToLogger = LogRecord | { k: 'batch'; recs: LogRecord[] } | { k: 'sync'; id: number };
 /**
  * upTo: highest durable delivery index; records: how many of the rank's records are durable;
  * copies[dst]: the receiver dst's log holds this rank's messages up to that seq durably, so the
@@ -128,8 +129,18 @@ export type FromRank =
   | { v: 1; kind: 'rewired'; rank: number; epoch: number }
   /** Replay done; `known[src]`: highest seq from src this rank has (delivered or queued). */
   | { v: 1; kind: 'replayed'; rank: number; epoch: number; known: number[]; step: number; replayed: number }
-  | { v: 1; kind: 'finished'; rank: number; epoch: number; step: number; output: LocalOutput; logWaitMs: number }
+  | { v: 1; kind: 'finished'; rank: number; epoch: number; step: number; output: LocalOutput; logWaitMs: number; logging: RankLoggingFigures }
   | { v: 1; kind: 'error'; rank: number; error: ErrorRecord };
+
+/** A rank's own logging figures, reported when it finishes. */
+export interface RankLoggingFigures {
+  /** Wall time during which outgoing messages were held for durable determinants. */
+  heldMs: number;
+  heldMessages: number;
+  /** Most bytes of sender copies held at once, and at the end. */
+  copiesPeakBytes: number;
+  copiesBytes: number;
+}
 
 // ---------------------------------------------------------------- task handed to a rank thread
 
@@ -162,6 +173,10 @@ export interface RankTask {
   incremental: boolean;
   blockBytes: number;
   logging: 'none' | 'pessimistic' | 'optimistic';
+  /** Where contents are logged: the sender's memory or the receiver's log. */
+  logAt: 'sender' | 'receiver';
+  /** What the store's commits promise: fsync'd, or in the OS. */
+  durability: 'flushed' | 'committed';
   logPort: Endpoint | null;
   /** Optimistic logging: records buffered in the rank before shipping (see LogClient). */
   logBatch: number;
@@ -181,7 +196,7 @@ export interface RankTask {
 // ---------------------------------------------------------------- shared status block
 
 /** Int32 slots per rank in `status`. */
-export const STATUS_SLOTS = 7;
+export const STATUS_SLOTS = 8;
 export const SLOT_HEARTBEAT = 0;
 /** Steps completed so far. */
 export const SLOT_STEP = 1;
@@ -197,6 +212,8 @@ export const SLOT_WAIT = 4;
 export const SLOT_WAIT_TAG = 5;
 /** Bumped on every application message sent or arrived: traffic, as opposed to a heartbeat. */
 export const SLOT_TRAFFIC = 6;
+/** Deliveries made so far: how far a failed rank had got (the target of its re-execution). */
+export const SLOT_DELIVERED = 7;
 export const WAIT_NONE = -2;
 export const WAIT_ANY = -1;
 export const WAIT_FINISHED = -3;

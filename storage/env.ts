@@ -20,6 +20,12 @@ export function dirState(dir: string): StoreDirState {
 
 export interface EnvOptions {
   readOnly?: boolean;
+  /**
+   * `committed`: commits reach the OS but are not fsync'd (LMDB's MDB_NOSYNC): they survive
+   * the crash of any process or thread, not a power loss (which may also undo the last
+   * transactions). `flushed` (the default): every commit is fsync'd before it resolves.
+   */
+  durability?: 'flushed' | 'committed';
 }
 
 export function openEnv(dir: string, options: EnvOptions = {}): RootDatabase {
@@ -31,6 +37,7 @@ export function openEnv(dir: string, options: EnvOptions = {}): RootDatabase {
     // bandwidth of the default overlapping sync for checkpoint-sized batches of 256 KiB
     // values (bench/checkpoint.ts), and "flushed" needs no second wait.
     overlappingSync: false,
+    noSync: options.durability === 'committed',
     maxDbs: 8,
   });
 }

@@ -1,19 +1,71 @@
 /**
- * Message-log records in the store (receiver-based logging). A content record is written when
- * a message arrives, a determinant when it is delivered; replay needs both. Written only by
- * the coordinator's logger (one writer, group commit); read by recovering ranks.
+ * Message-log records in the store. A content record (receiver-based logging) is written when
+ * a message arrives; determinants are written when deliveries are made. Written only by the
+ * coordinator's logger (one writer, group commit); read by recovering ranks.
+ *
+ * Determinants are stored in runs: the consecutive determinants of one rank that one group
+ * commit writes go into one value, a Float64Array of rows (i, src, seq, dv...), keyed by the
+ * first delivery index. One put per rank per commit instead of one per delivery keeps the
+ * logger's CPU cost (which competes with the ranks for the cores) per commit, not per
+ * message. Single determinant records (DET) of stores written before runs are still read.
  */
 import type { CodecDB } from './databases.js';
-import type { Manifest } from '../model/records.js';
+import type { DeterminantRecord, Manifest } from '../model/records.js';
 
 import type { LogRecord } from '../model/records.js';
 
 const DET = 0;
 const CONTENT = 1;
+const RUN = 2;
 
-export function putRecord(log: CodecDB, rank: number, r: LogRecord): void {
-  if (r.k === 'del') void log.put([rank, DET, r.i], { src: r.src, seq: r.seq, dv: r.dv });
-  else void log.put([rank, CONTENT, r.src, r.seq], { tag: r.tag, payload: r.payload, at: r.at, dv: r.dv });
+/** Log `rank`'s records: contents one by one, determinants as runs. */
+export function putRecords(log: CodecDB, rank: number, records: readonly LogRecord[]): void {
+  let run: DeterminantRecord[] = [];
+  const flush = () => {
+    if (run.length) putRun(log, rank, run);
+    run = [];
+  };
+  for (const r of records) {
+    if (r.k === 'arr') {
+      void log.put([rank, CONTENT, r.src, r.seq], { tag: r.tag, payload: r.payload, at: r.at, dv: r.dv });
+      continue;
+    }
+    // A run holds rows of one width, in delivery order without gaps.
+    const last = run[run.length - 1];
+    if (last && (r.i !== last.i + 1 || (r.dv?.length ?? 0) !== (last.dv?.length ?? 0))) flush();
+    run.push(r);
+  }
+  flush();
+}
+
+function putRun(log: CodecDB, rank: number, run: readonly DeterminantRecord[]): void {
+  const width = 3 + (run[0]!.dv?.length ?? 0);
+  const a = new Float64Array(1 + run.length * width);
+  a[0] = width;
+  run.forEach((r, k) => {
+    const o = 1 + k * width;
+    a[o] = r.i;
+    a[o + 1] = r.src;
+    a[o + 2] = r.seq;
+    if (r.dv) a.set(r.dv, o + 3);
+  });
+  void log.put([rank, RUN, run[0]!.i], a);
+}
+
+function rowsOf(a: Float64Array): (StoredDeterminant & { i: number })[] {
+  const width = a[0]!;
+  const out: (StoredDeterminant & { i: number })[] = [];
+  for (let o = 1; o + width <= a.length; o += width) {
+    const d: StoredDeterminant & { i: number } = { i: a[o]!, src: a[o + 1]!, seq: a[o + 2]! };
+    if (width > 3) d.dv = Array.from(a.subarray(o + 3, o + width));
+    out.push(d);
+  }
+  return out;
+}
+
+function runs(log: CodecDB, rank: number, to = Infinity): { key: [number, number, number]; rows: (StoredDeterminant & { i: number })[] }[] {
+  const end = to === Infinity ? [rank, RUN + 1] : [rank, RUN, to + 1];
+  return [...log.range<[number, number, number], Float64Array>({ start: [rank, RUN], end })].map(({ key, value }) => ({ key, rows: rowsOf(value) }));
 }
 
 export interface StoredDeterminant {
@@ -35,7 +87,8 @@ export function determinants(log: CodecDB, rank: number, from: number, to: numbe
   for (const { key, value } of log.range<[number, number, number], StoredDeterminant>({ start: [rank, DET, from + 1], end: [rank, DET, to + 1] })) {
     out.push({ i: key[2], ...value });
   }
-  return out;
+  for (const run of runs(log, rank, to)) for (const d of run.rows) if (d.i > from && d.i <= to) out.push(d);
+  return out.sort((a, b) => a.i - b.i);
 }
 
 /** Every logged content of `rank`, keyed "src:seq". */
@@ -58,6 +111,12 @@ export function collectLog(log: CodecDB, m: Manifest): number {
     void log.remove(key);
     removed++;
   }
+  // A run wholly covered goes; one that straddles the checkpoint stays (reads skip its head).
+  for (const run of runs(log, m.rank, m.counters.delivered)) {
+    if (run.rows[run.rows.length - 1]!.i > m.counters.delivered) continue;
+    void log.remove(run.key);
+    removed += run.rows.length;
+  }
   for (const key of log.keys<[number, number, number, number]>({ start: [m.rank, CONTENT], end: [m.rank, CONTENT + 1] })) {
     if (key[3] <= (m.counters.recvSeq[key[2]] ?? 0)) {
       void log.remove(key);
@@ -70,6 +129,12 @@ export function collectLog(log: CodecDB, m: Manifest): number {
 /** Forget everything a rank logged after its checkpoint (every rank restarts from the line). */
 export function truncateLog(log: CodecDB, rank: number, delivered: number): void {
   for (const key of log.keys<[number, number, number]>({ start: [rank, DET, delivered + 1], end: [rank, DET + 1] })) void log.remove(key);
+  for (const run of runs(log, rank)) {
+    const kept = run.rows.filter((d) => d.i <= delivered);
+    if (kept.length === run.rows.length) continue;
+    void log.remove(run.key);
+    if (kept.length) putRun(log, rank, kept.map((d) => ({ k: 'del', ...d })));
+  }
   for (const key of log.keys({ start: [rank, CONTENT], end: [rank, CONTENT + 1] })) void log.remove(key);
 }
 
@@ -81,9 +146,10 @@ export function logSizes(log: CodecDB, ranks: number): { rank: number; determina
     let bytes = 0;
     for (const { key, value } of log.raw.getRange({ start: [rank], end: [rank + 1] })) {
       if ((key as number[])[1] === DET) determinantsN++;
-      else contentsN++;
+      else if ((key as number[])[1] === CONTENT) contentsN++;
       bytes += (value as Uint8Array).byteLength;
     }
+    for (const run of runs(log, rank)) determinantsN += run.rows.length;
     return { rank, determinants: determinantsN, contents: contentsN, bytes };
   });
 }

@@ -41,8 +41,9 @@ export class RankStore {
     this.checkpoints = new CheckpointIO(env, options.blockBytes, options.incremental, dir);
   }
 
-  static async open(dir: string, slot: NativeSlot, options: { blockBytes: number; incremental: boolean }): Promise<RankStore> {
-    const env = await nativeSection(slot, { depth: 0 }, () => openEnv(dir));
+  static async open(dir: string, slot: NativeSlot, options: { blockBytes: number; incremental: boolean; durability: 'flushed' | 'committed' }): Promise<RankStore> {
+    // The coordinator opened the environment first, with the same flag: one environment per process.
+    const env = await nativeSection(slot, { depth: 0 }, () => openEnv(dir, { durability: options.durability }));
     return new RankStore(dir, env, slot, options);
   }
 

@@ -267,7 +267,7 @@ export class RunEngine {
         return;
       case 'finished':
         if (m.epoch !== this.epoch) return;
-        this.finished.set(m.rank, { step: m.step, output: m.output, logWaitMs: m.logWaitMs });
+        this.finished.set(m.rank, { step: m.step, output: m.output, logWaitMs: m.logWaitMs, logging: m.logging });
         if (this.finished.size === this.config.ranks) this.complete();
         return;
     }
@@ -302,7 +302,7 @@ export class RunEngine {
    */
   private failure(rank: number, detectedBy: 'exit' | 'heartbeat', reason?: string): void {
     this.tracer?.stop(rank);
-    const { record: failure, completed, spec } = detectFailure(this.config, this.status, this.times, rank, detectedBy, reason);
+    const { record: failure, completed, reached, spec } = detectFailure(this.config, this.status, this.times, rank, detectedBy, reason);
     if (spec !== null) this.fired.add(spec);
     this.schemes.checkpoint.failed();
     this.epoch++;
@@ -312,12 +312,18 @@ export class RunEngine {
       this.fail(exhausted);
       return;
     }
-    const inLocalized = this.localized !== null;
+    const previous = this.localized;
     this.localized = null;
-    if (this.schemes.recoversAlone && !inLocalized && this.pendingFailures.length === 0) {
+    if (this.schemes.recoversAlone && this.pendingFailures.length === 0) {
+      // A rank failing while another is being recovered (or at the same step) is recovered
+      // with it, by one localized recovery: never a global rollback while the logs allow better.
+      const covered = { record: failure, startedAt: performance.now() };
+      const joint = previous
+        ? LocalizedRecovery.joined(previous, rank, covered, completed, reached)
+        : { failed: [rank], failures: [covered], completed, reached };
       this.waitingReady = new Set();
-      this.finished.delete(rank);
-      this.localized = new LocalizedRecovery(this.recoveryHost(), [rank], failure, completed);
+      for (const r of joint.failed) this.finished.delete(r);
+      this.localized = new LocalizedRecovery(this.recoveryHost(), joint.failed, joint.failures, joint.completed, joint.reached);
       this.localized.begin();
       return;
     }
@@ -363,12 +369,12 @@ export class RunEngine {
       },
       beforeRestore: (r, c) => checkpoint.beforeRestore(r, c),
       nextRound: () => checkpoint.nextRound(),
-      done: (f) => {
+      done: (failures, elapsedMs) => {
         this.localized = null;
         this.stalls.resumed();
-        this.budget.onLine(lineOf(f));
-        this.report.timing.recoveryMs += f.recoveryMs;
-        for (const r of f.rolledBack) this.finished.delete(r);
+        for (const f of failures) this.budget.onLine(lineOf(f));
+        this.report.timing.recoveryMs += elapsedMs;
+        for (const r of failures[0]!.rolledBack) this.finished.delete(r);
         this.background(this.store.saveFailures(this.report.failures));
       },
     };

@@ -5,12 +5,14 @@
  */
 import type { RunConfig } from '../options.js';
 import type { FailureRecord } from '../report.js';
-import { SLOT_FIRING, SLOT_STEP, STATUS_SLOTS, TIME_FAILED_AT, TIME_SLOTS, wallNow } from '../wire.js';
+import { SLOT_DELIVERED, SLOT_FIRING, SLOT_STEP, STATUS_SLOTS, TIME_FAILED_AT, TIME_SLOTS, wallNow } from '../wire.js';
 
 export interface DetectedFailure {
   record: FailureRecord;
   /** Steps each rank had completed when the failure was detected. */
   completed: number[];
+  /** Deliveries each rank had made when the failure was detected. */
+  reached: number[];
   /** The crash spec that fired, if any. */
   spec: number | null;
 }
@@ -23,6 +25,7 @@ export function detectFailure(config: RunConfig, status: Int32Array, times: Floa
   const failedAt = times[rank * TIME_SLOTS + TIME_FAILED_AT]!;
   times[rank * TIME_SLOTS + TIME_FAILED_AT] = 0;
   const completed = Array.from({ length: config.ranks }, (_, r) => Atomics.load(status, r * STATUS_SLOTS + SLOT_STEP));
+  const reached = Array.from({ length: config.ranks }, (_, r) => Atomics.load(status, r * STATUS_SLOTS + SLOT_DELIVERED));
   const record: FailureRecord = {
     target: rank,
     // Where the rank actually died: STEP for crash/hang, the cut for checkpoint-phase kinds.
@@ -38,7 +41,7 @@ export function detectFailure(config: RunConfig, status: Int32Array, times: Floa
     replayedMessages: 0,
     recoveryMs: 0,
   };
-  return { record, completed, spec: specIndex };
+  return { record, completed, reached, spec: specIndex };
 }
 
 /** Where a failure's recovery put the job back: the lowest step a rank resumes normal execution at. */

@@ -42,9 +42,15 @@ export interface RecoveryHost {
   send(rank: number, m: ToRank): void;
   /** Respawn a dead rank (once its old thread is gone) restoring `restore` and replaying. */
   respawn(rank: number, restore: RestorePoint, peers: PeerRow, replay: ReplayOrder): void;
-  /** Recovery done: announce the next round with thaw (returns it), and record the failure. */
+  /** Recovery done: announce the next round with thaw (returns it), and record the failures. */
   nextRound(): NextRound | null;
-  done(failure: FailureRecord): void;
+  done(failures: readonly FailureRecord[], elapsedMs: number): void;
+}
+
+/** A failure this recovery covers, and when it was detected. */
+export interface CoveredFailure {
+  record: FailureRecord;
+  startedAt: number;
 }
 
 type Frozen = Extract<FromRank, { kind: 'frozen' }>;
@@ -55,16 +61,34 @@ export class LocalizedRecovery {
   private readonly replayed = new Map<number, Replayed>();
   private readonly rewired = new Set<number>();
   private rolledBack: number[] = [];
+  /** Per rank in R: the delivery it re-executes to. */
+  private readonly targets = new Map<number, number>();
   private phase: 'freezing' | 'restoring' | 'over' = 'freezing';
-  private readonly startedAt = performance.now();
 
   constructor(
     private readonly host: RecoveryHost,
     private readonly failed: number[],
-    private readonly failure: FailureRecord,
-    /** Steps each rank had completed when the failure was detected. */
-    private readonly completed: number[],
+    readonly failures: readonly CoveredFailure[],
+    /** Steps each rank had completed when the failures were detected. */
+    readonly completed: number[],
+    /** Deliveries each rank had made when the failures were detected. */
+    readonly reached: number[],
   ) {}
+
+  /**
+   * A rank failed while this recovery ran: the next one covers these failures too, with every
+   * rank this one was rolling back counted as failed (its state is whatever the interrupted
+   * restore left), and the deliveries each had made before (a restore made fewer).
+   */
+  static joined(previous: LocalizedRecovery, rank: number, failure: CoveredFailure, completed: number[], reached: number[]): { failed: number[]; failures: CoveredFailure[]; completed: number[]; reached: number[] } {
+    const failed = [...new Set([...previous.failed, ...previous.rolledBack, rank])].sort((a, b) => a - b);
+    return {
+      failed,
+      failures: [...previous.failures, failure],
+      completed: completed.map((c, r) => Math.max(c, previous.completed[r]!)),
+      reached: reached.map((x, r) => (failed.includes(r) ? Math.max(x, previous.reached[r]!, previous.targets.get(r) ?? 0) : x)),
+    };
+  }
 
   begin(): void {
     for (let r = 0; r < this.host.size; r++) if (!this.failed.includes(r)) this.host.send(r, { v: 1, kind: 'freeze', epoch: this.host.epoch() });
@@ -103,7 +127,7 @@ export class LocalizedRecovery {
     const latest = (r: number) => cands[r]![cands[r]!.length - 1]!;
     const choice = (r: number, x: number): Candidate => latestAtOrBelow(cands[r]!, x);
     const ceilings = Array.from({ length: n }, (_, r) =>
-      this.failed.includes(r) ? Math.max(latest(r).delivered, logging.durable(r)) : this.frozen.get(r)!.delivered,
+      this.failed.includes(r) ? logging.ceiling(r, latest(r).delivered, this.reached[r]!) : this.frozen.get(r)!.delivered,
     );
     let rec = ceilings;
     if (this.host.tracksDv) {
@@ -131,6 +155,7 @@ export class LocalizedRecovery {
     // Fresh channels for every pair that touches a rolled-back rank.
     const peers = this.host.transport.mesh(n, (a, b) => inR.has(a) || inR.has(b));
     const epoch = this.host.epoch();
+    for (const r of R) this.targets.set(r, rec[r]!);
     for (let r = 0; r < n; r++) {
       if (inR.has(r)) {
         const replay: ReplayOrder = { to: rec[r]!, rolledBack: regenerated };
@@ -142,16 +167,21 @@ export class LocalizedRecovery {
         this.host.send(r, { v: 1, kind: 'rewire', epoch, peers: peers[r]!, rolledBack: regenerated });
       }
     }
-    const f = this.failure;
-    f.rolledBack = R;
-    f.replayedMessages = R.reduce((s, r) => s + (rec[r]! - bases.get(r)!.delivered), 0);
-    f.reexecutedSteps = R.reduce((s, r) => s + Math.max(0, this.completed[r]! - chosen.get(r)!.step), 0);
-    f.recoveryLine = Array.from({ length: n }, (_, r) =>
-      inR.has(r)
-        ? { rank: r, checkpointStep: chosen.get(r)!.step, resumeStep: chosen.get(r)!.step }
-        : { rank: r, checkpointStep: null, resumeStep: this.frozen.get(r)!.step },
-    );
-    f.domino = R.length === n && R.every((r) => chosen.get(r)!.restore.kind === 'initial');
+    // Every failure covered gets the same account: they were recovered by this one recovery.
+    for (const { record: f } of this.failures) {
+      f.rolledBack = R;
+      f.replayedMessages = R.reduce((s, r) => s + (rec[r]! - bases.get(r)!.delivered), 0);
+      f.reexecutedSteps = R.reduce((s, r) => s + Math.max(0, this.completed[r]! - chosen.get(r)!.step), 0);
+      f.recoveryLine = Array.from({ length: n }, (_, r) =>
+        inR.has(r)
+          ? { rank: r, checkpointStep: chosen.get(r)!.step, resumeStep: chosen.get(r)!.step }
+          : { rank: r, checkpointStep: null, resumeStep: this.frozen.get(r)!.step },
+      );
+      f.domino = R.length === n && R.every((r) => chosen.get(r)!.restore.kind === 'initial');
+      const others = this.failures.filter((o) => o.record !== f).map((o) => ({ target: o.record.target, step: o.record.step }));
+      if (others.length) f.recoveredWith = others;
+      else delete f.recoveredWith;
+    }
   }
 
   private maybeThaw(): void {
@@ -161,11 +191,14 @@ export class LocalizedRecovery {
     const next = this.host.nextRound();
     const epoch = this.host.epoch();
     for (let r = 0; r < this.host.size; r++) this.host.send(r, { v: 1, kind: 'thaw', epoch, next });
-    for (const j of this.rolledBack) {
-      const e = this.failure.recoveryLine[j]!;
-      e.resumeStep = this.replayed.get(j)!.step;
+    const now = performance.now();
+    for (const { record, startedAt } of this.failures) {
+      for (const j of this.rolledBack) record.recoveryLine[j]!.resumeStep = this.replayed.get(j)!.step;
+      record.recoveryMs = now - startedAt;
     }
-    this.failure.recoveryMs = performance.now() - this.startedAt;
-    this.host.done(this.failure);
+    this.host.done(
+      this.failures.map((f) => f.record),
+      now - Math.min(...this.failures.map((f) => f.startedAt)),
+    );
   }
 }

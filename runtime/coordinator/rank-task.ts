@@ -47,6 +47,8 @@ export function rankTask(c: RunConfig, scheme: Pick<CheckpointScheme, 'commitsIn
     incremental: c.incremental,
     blockBytes: c.blockBytes,
     logging: c.logging,
+    logAt: c.logAt,
+    durability: c.durability,
     logPort: x.logPort,
     logBatch: c.logBatch,
     logFlushMs: c.logFlushMs,

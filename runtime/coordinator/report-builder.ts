@@ -11,11 +11,13 @@ import type { RunConfig } from '../options.js';
 import type { Report } from '../report.js';
 import type { IntervalPolicy } from './interval-policy.js';
 import type { Schemes } from './schemes.js';
+import type { RankLoggingFigures } from '../wire.js';
 
 export interface Finished {
   step: number;
   output: LocalOutput;
   logWaitMs: number;
+  logging: RankLoggingFigures;
 }
 
 export interface Completion {
@@ -55,6 +57,7 @@ export function completeReport(r: Report, c: Completion): Report {
   r.protocol.interval = choice.interval;
   r.protocol.intervalChoice = choice;
   c.schemes.checkpoint.report(r);
-  c.schemes.logging.report(r, [...c.finished.values()].reduce((a, f) => a + f.logWaitMs, 0));
+  const finished = [...c.finished.values()];
+  c.schemes.logging.report(r, finished.reduce((a, f) => a + f.logWaitMs, 0), finished.map((f) => f.logging));
   return r;
 }

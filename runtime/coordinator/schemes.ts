@@ -38,14 +38,14 @@ export function checkpointScheme(config: Pick<RunConfig, 'checkpoint'>, host: Ch
   }
 }
 
-export function loggingScheme(config: Pick<RunConfig, 'logging' | 'ranks'>, store: CkptStore, transport: Transport, onError: (e: unknown) => void): LoggingScheme {
+export function loggingScheme(config: Pick<RunConfig, 'logging' | 'ranks' | 'logAt' | 'durability'>, store: CkptStore, transport: Transport, onError: (e: unknown) => void): LoggingScheme {
   switch (config.logging) {
     case 'none':
       return new NoLogging();
     case 'pessimistic':
-      return new PessimisticLogging(store, config.ranks, transport, onError);
+      return new PessimisticLogging(store, config.ranks, transport, onError, config.logAt, config.durability);
     case 'optimistic':
-      return new OptimisticLogging(store, config.ranks, transport, onError);
+      return new OptimisticLogging(store, config.ranks, transport, onError, config.logAt, config.durability);
   }
 }
 

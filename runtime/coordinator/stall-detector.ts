@@ -11,7 +11,13 @@
  * - a rank thread that never reports ready (start-up timeout): it is never terminated while
  *   loading (that aborts the process), so waiting for it would be forever.
  *
- * None of this runs while a recovery is under way (ranks are frozen or restoring there).
+ * - a recovery that makes no progress: no application message moves anywhere for
+ *   RECOVERY_QUIET_MS while ranks are being restored and re-executed (a replay waiting for a
+ *   message nobody will send). A restore reads its checkpoint without traffic, so the period
+ *   is long; a slower restore is not a hang.
+ *
+ * The deadlock and step checks do not run while a recovery is under way (ranks are frozen or
+ * restoring there).
  */
 import { CkptError } from '../../model/errors.js';
 import { SLOT_TRAFFIC, SLOT_STEP, SLOT_WAIT, SLOT_WAIT_TAG, STATUS_SLOTS, TIME_SLOTS, TIME_STEP_START, WAIT_ANY, WAIT_FINISHED, WAIT_NONE, wallNow } from '../wire.js';
@@ -31,9 +37,14 @@ export interface StallHost {
   fail(e: CkptError): void;
 }
 
+/** A recovery during which no message moves for this long is stuck. */
+export const RECOVERY_QUIET_MS = 30_000;
+
 export class StallDetector {
   private traffic = -1;
   private quietSince = 0;
+  private recoveryTraffic = -1;
+  private recoveryQuietSince = 0;
   /** Wall time the last recovery ended: a step that spans a recovery is timed from there. */
   private resumedAt = 0;
 
@@ -50,8 +61,10 @@ export class StallDetector {
     this.checkStartup();
     if (host.recovering()) {
       this.traffic = -1;
+      this.checkRecovery();
       return;
     }
+    this.recoveryTraffic = -1;
     this.checkStepTimeout();
     this.checkDeadlock();
   }
@@ -84,6 +97,20 @@ export class StallDetector {
     if (!worst) return;
     const step = Atomics.load(this.host.status, worst.rank * STATUS_SLOTS + SLOT_STEP);
     this.host.fail(new CkptError('ERR_STEP_TIMEOUT', `rank ${worst.rank}: step ${step} has run for ${Math.round(worst.ms)} ms, more than --step-timeout ${limit}; the job is stuck (a step that awaits something that never happens, or never ends)`));
+  }
+
+  private checkRecovery(): void {
+    let traffic = 0;
+    for (let r = 0; r < this.host.ranks; r++) traffic += Atomics.load(this.host.status, r * STATUS_SLOTS + SLOT_TRAFFIC);
+    const now = performance.now();
+    if (traffic !== this.recoveryTraffic) {
+      this.recoveryTraffic = traffic;
+      this.recoveryQuietSince = now;
+      return;
+    }
+    const quiet = now - this.recoveryQuietSince;
+    if (quiet < RECOVERY_QUIET_MS) return;
+    this.host.fail(new CkptError('ERR_DEADLOCK', `deadlock: a recovery made no progress: no message has moved for ${Math.round(quiet)} ms while ranks were being restored and re-executed`));
   }
 
   private checkDeadlock(): void {

@@ -18,6 +18,7 @@ import { NO_COPIES, type SenderCopies } from './sent-copies.js';
 import { composeHooks, type MessageHooks } from './message-hooks.js';
 import { ReplayOver, type ReplaySource } from './replay.js';
 import { deferred, type Deferred } from './deferred.js';
+import { OPEN, Outbox, type SendGate } from './outbox.js';
 import { TRACE_RECV, TRACE_SEND, type Tracer } from './tracer.js';
 
 // Internal tags for collectives (user tags are >= 0; ANY is -1). Collectives are entered in the
@@ -42,6 +43,7 @@ export class RankComm implements Comm {
   private hooks = composeHooks([]);
   /** What `resend` serves from (the schemes that recover a rank alone keep copies). */
   private copies: SenderCopies = NO_COPIES;
+  private outbox = new Outbox((dest, m, transfer) => this.links[dest]!.post(m, transfer as never), OPEN);
   /** --trace: sends and deliveries are recorded here. */
   tracer: Tracer | null = null;
   private replay: { source: ReplaySource; to: number; held: MeshMessage[]; done: () => void } | null = null;
@@ -52,6 +54,8 @@ export class RankComm implements Comm {
   onActivity: () => void = () => {};
   /** A message was sent or arrived (deadlock detection: is anything still moving?). */
   onTraffic: () => void = () => {};
+  /** Delivery number `index` was made (a failed rank's replay target comes from the last one). */
+  onDelivered: (index: number) => void = () => {};
   /** The job blocks in a receive (source, tag), or stops blocking (null). */
   onWait: (on: { source: number; tag: number } | null) => void = () => {};
   messagesSent = 0;
@@ -72,10 +76,15 @@ export class RankComm implements Comm {
     this.known = new Array(size).fill(0);
   }
 
-  /** The protocols' hooks, composed once by the scheme factory, and the copies resends use. */
-  install(hooks: readonly MessageHooks[], copies: SenderCopies): void {
+  /**
+   * The protocols' hooks, composed once by the scheme factory, the copies resends use, and the
+   * gate outgoing messages pass (pessimistic sender-based logging holds them while the rank's
+   * determinants are not durable).
+   */
+  install(hooks: readonly MessageHooks[], copies: SenderCopies, gate: SendGate = OPEN): void {
     this.hooks = composeHooks(hooks);
     this.copies = copies;
+    this.outbox = new Outbox((dest, m, transfer) => this.links[dest]!.post(m, transfer as never), gate);
   }
 
   /** Install channels to peers (null entries keep the current one). */
@@ -90,18 +99,21 @@ export class RankComm implements Comm {
       link.listen((m) => {
         if (this.links[p] !== link) return; // a replaced channel: a world that was abandoned
         if (m.k === 'mk') this.onMarker(m);
+        else if (this.replay?.source.fromArrivals) this.accept(m, this.replay.source);
         else if (this.replay) this.replay.held.push(m);
         else this.accept(m);
       });
     }
   }
 
-  private accept(m: AppMessage): void {
+  /** A message off the wire goes to the mailbox, or to a replay that takes contents from senders. */
+  private accept(m: AppMessage, replay?: ReplaySource): void {
     this.onTraffic();
     if (m.seq <= this.known[m.src]!) return; // a duplicate from a re-executing sender
     this.known[m.src] = m.seq;
     this.hooks.arrived(m);
-    this.mailbox.arrive(m);
+    if (replay) replay.offer(m);
+    else this.mailbox.arrive(m);
   }
 
   closeAll(): void {
@@ -117,11 +129,13 @@ export class RankComm implements Comm {
   /** Restore counters and channel state (a restart): what is known is what was delivered or queued. */
   restoreChannels(c: ChannelCounters, mailbox: AppMessage[], reason: unknown): void {
     this.counters = { sendSeq: [...c.sendSeq], recvSeq: [...c.recvSeq], delivered: c.delivered };
+    this.onDelivered(c.delivered);
     this.mailbox.reset(mailbox, reason);
     this.known = [...c.recvSeq];
     for (const m of mailbox) this.known[m.src] = Math.max(this.known[m.src]!, m.seq);
     this.replay = null;
     this.liveDeliveries = 0;
+    this.outbox.clear(); // held messages of the execution being abandoned: the restored one regenerates them
   }
 
   /** Is a localized recovery holding this rank (frozen, and not replaying its way back)? */
@@ -191,6 +205,11 @@ export class RankComm implements Comm {
     if (this.counters.delivered >= to) finish();
   }
 
+  /** What the outbox held back (pessimistic sender-based logging). */
+  get held(): { heldMs: number; heldMessages: number } {
+    return { heldMs: this.outbox.heldMs, heldMessages: this.outbox.heldMessages };
+  }
+
   resend(to: number, after: number): number {
     const list = this.copies.after(to, after);
     for (const m of list) this.links[to]!.post(m);
@@ -201,7 +220,8 @@ export class RankComm implements Comm {
 
   sendMarker(round: number): void {
     const m: MarkerMessage = { k: 'mk', src: this.rank, round };
-    for (let p = 0; p < this.size; p++) if (p !== this.rank) this.links[p]!.post(m);
+    // Through the outbox: a marker must never overtake a message sent before it (Chandy-Lamport).
+    for (let p = 0; p < this.size; p++) if (p !== this.rank) this.outbox.send(p, m, []);
   }
 
   send(dest: number, tag: number, payload: Payload, options: SendOptions = {}): void {
@@ -227,7 +247,7 @@ export class RankComm implements Comm {
     const m: AppMessage = { k: 'm', src: this.rank, dst: dest, seq, tag, payload: body };
     this.hooks.sending(m); // piggybacks, then copies: before a transfer detaches the payload
     this.tracer?.record(TRACE_SEND, dest, seq); // before it leaves: a receive never precedes its send
-    this.links[dest]!.post(m, transfer as never);
+    this.outbox.send(dest, m, transfer);
     this.messagesSent++;
     this.onTraffic();
     this.onActivity();
@@ -249,8 +269,9 @@ export class RankComm implements Comm {
     for (;;) {
       if (this.replay) {
         try {
-          m = await this.replay.source.take(source, tag);
-          replayed = true;
+          const taken = await this.replay.source.take(source, tag);
+          m = taken.m;
+          replayed = taken.determined;
           break;
         } catch (e) {
           if (!(e instanceof ReplayOver)) throw e;
@@ -284,11 +305,12 @@ export class RankComm implements Comm {
     }
     const index = ++this.counters.delivered;
     this.counters.recvSeq[m.src] = m.seq;
+    this.onDelivered(index);
     if (!replayed) this.liveDeliveries++;
     this.tracer?.record(TRACE_RECV, m.src, m.seq);
     const logged = this.hooks.delivered(m, { index, anySource: source === ANY, replayed });
     if (logged) await logged;
-    if (replayed && this.replay && index >= this.replay.to) this.replay.done();
+    if (this.replay && index >= this.replay.to) this.replay.done();
     this.onActivity();
     return m;
   }

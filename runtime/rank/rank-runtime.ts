@@ -12,7 +12,7 @@ import { RankStore } from '../../storage/rank-store.js';
 import { crc32 } from 'node:zlib';
 import { errnoOf, fsError } from '../../storage/fs-errors.js';
 import { CkptError, toErrorRecord } from '../../model/errors.js';
-import { SLOT_HEARTBEAT, SLOT_NATIVE, SLOT_STEP, SLOT_TRAFFIC, SLOT_WAIT, SLOT_WAIT_TAG, STATUS_SLOTS, TIME_SLOTS, TIME_STEP_START, WAIT_FINISHED, WAIT_NONE, wallNow, type FromRank, type RankTask, type ToRank } from '../wire.js';
+import { SLOT_HEARTBEAT, SLOT_DELIVERED, SLOT_NATIVE, SLOT_STEP, SLOT_TRAFFIC, SLOT_WAIT, SLOT_WAIT_TAG, STATUS_SLOTS, TIME_SLOTS, TIME_STEP_START, WAIT_FINISHED, WAIT_NONE, wallNow, type FromRank, type RankTask, type ToRank } from '../wire.js';
 import type { Link } from '../transport/transport.js';
 import { openPort } from '../transport/message-port.js';
 import { RankComm } from './comm.js';
@@ -89,12 +89,12 @@ export class RankRuntime {
       this.wireComm();
       this.job = await loadJob(t.job);
       if (t.storePath) {
-        this.store = await RankStore.open(t.storePath, { status: this.status, index: t.rank * STATUS_SLOTS + SLOT_NATIVE }, { blockBytes: t.blockBytes, incremental: t.incremental });
+        this.store = await RankStore.open(t.storePath, { status: this.status, index: t.rank * STATUS_SLOTS + SLOT_NATIVE }, { blockBytes: t.blockBytes, incremental: t.incremental, durability: t.durability });
         this.io = this.store.checkpoints;
       }
       this.checkpointing = checkpointScheme(t, this.context());
       this.logging = loggingScheme(t, { dependencies: this.dependencies, copies: this.copies }, openPort);
-      this.comm.install([this.dependencies, this.logging.hooks, this.checkpointing.hooks, this.copies], this.copies);
+      this.comm.install([this.dependencies, this.logging.hooks, this.checkpointing.hooks, this.copies], this.copies, this.logging.gate);
       this.logging.connect(t.logPort);
       const t0 = performance.now();
       this.control.listen((m) => this.onControl(m));
@@ -132,6 +132,7 @@ export class RankRuntime {
     const base = t.rank * STATUS_SLOTS;
     this.comm.onActivity = () => this.beat();
     this.comm.onTraffic = () => Atomics.add(this.status, base + SLOT_TRAFFIC, 1);
+    this.comm.onDelivered = (i) => Atomics.store(this.status, base + SLOT_DELIVERED, i);
     this.comm.onWait = (on) => {
       if (on) Atomics.store(this.status, base + SLOT_WAIT_TAG, on.tag);
       Atomics.store(this.status, base + SLOT_WAIT, on ? on.source : WAIT_NONE);
@@ -186,9 +187,12 @@ export class RankRuntime {
       if (t.verify) this.postDigest();
       if (outcome && outcome.done) break;
     }
+    // A finished rank's history is on record: its last log records are durable before it says so.
+    await this.guard(this.logging.sync());
     const output = this.job.output({ rank: t.rank, size: t.size, seed: t.seed }, this.state, t.params);
     Atomics.store(this.status, t.rank * STATUS_SLOTS + SLOT_WAIT, WAIT_FINISHED);
-    this.post({ v: 1, kind: 'finished', rank: t.rank, epoch: this.epoch, step: this.step, output, logWaitMs: this.logging.waitMs });
+    const logging = { ...this.comm.held, copiesPeakBytes: this.copies.peakBytes, copiesBytes: this.copies.bytes };
+    this.post({ v: 1, kind: 'finished', rank: t.rank, epoch: this.epoch, step: this.step, output, logWaitMs: this.logging.waitMs, logging });
   }
 
   private stepContext(): StepContext {

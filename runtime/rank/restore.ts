@@ -75,14 +75,14 @@ export async function restoreRank(h: RestoreHost, point: RestorePoint, peers: Pe
     // Localized recovery: re-execute from the checkpoint, serving the logged deliveries, then
     // wait (frozen) for the coordinator to finish the recovery.
     const logged = h.logging.logged(h.log, h.rank, delivered + tail.length, replay.to);
-    const source = new ReplaySource(h.rank, [...tail, ...logged.determinants], channelState, logged.contents);
+    const source = new ReplaySource(h.rank, h.size, delivered + 1, [...tail, ...logged.determinants], channelState, logged.contents, h.logging.contentsFromSenders);
     h.comm.freeze();
     h.release();
     h.comm.startReplay(source, replay.to, replay.rolledBack, () => {
       h.post({ v: 1, kind: 'replayed', rank: h.rank, epoch: h.epoch(), known: h.comm.knownSeqs(), step: h.step(), replayed: replay.to - delivered });
     });
   } else if (tail.length) {
-    h.comm.startReplay(new ReplaySource(h.rank, tail, channelState, new Map()), delivered + tail.length, [], () => {});
+    h.comm.startReplay(new ReplaySource(h.rank, h.size, delivered + 1, tail, channelState, new Map(), false), delivered + tail.length, [], () => {});
   }
   return replay !== null || tail.length > 0;
 }

@@ -13,11 +13,12 @@ import { NoCheckpoints } from './checkpoint/none.js';
 import type { RankCheckpointScheme, RankContext } from './checkpoint/scheme.js';
 import { uncoordinatedRank } from './checkpoint/uncoordinated.js';
 import { DependencyVector, NO_DEPENDENCIES, type Dependencies } from './dependency-vector.js';
-import { LogChannel, type LoggerLink } from './logging/log-channel.js';
+import { LOG_WINDOW, LogChannel, type LoggerLink } from './logging/log-channel.js';
 import { NoLogging } from './logging/none.js';
 import { OptimisticLogging } from './logging/optimistic.js';
 import { PessimisticLogging } from './logging/pessimistic.js';
 import type { RankLoggingScheme } from './logging/scheme.js';
+import { SenderBasedLogging } from './logging/sender-based.js';
 import { NO_COPIES, SentCopies, type SenderCopies } from './sent-copies.js';
 
 type Modes = Pick<RankTask, 'checkpointing' | 'logging'>;
@@ -62,18 +63,25 @@ export function checkpointScheme(task: Modes & Pick<RankTask, 'interval' | 'offs
 }
 
 export function loggingScheme(
-  task: Modes & Pick<RankTask, 'logBatch' | 'logFlushMs'>,
+  task: Modes & Pick<RankTask, 'logBatch' | 'logFlushMs' | 'logAt'>,
   support: { dependencies: Dependencies; copies: SenderCopies },
   open: (e: Endpoint) => LoggerLink,
 ): RankLoggingScheme {
-  // The copies the logger's answers may prune: not those independent checkpoints save.
-  const prunable = CHECKPOINT_NEEDS[task.checkpointing].copies ? NO_COPIES : support.copies;
+  // The copies the logger's answers may prune: those whose content a receiver's log holds
+  // (receiver-based only), and never those independent checkpoints save.
+  const prunable = CHECKPOINT_NEEDS[task.checkpointing].copies || task.logAt === 'sender' ? NO_COPIES : support.copies;
+  // Pessimistic sender-based determinants wait in memory until a send needs them durable
+  // (one message per step to the logger instead of one per delivery); receiver-based ones go
+  // at once, since the delivery waits for them.
+  const volatile =
+    task.logging === 'optimistic' ? { batch: task.logBatch, flushMs: task.logFlushMs } : task.logAt === 'sender' ? { batch: LOG_WINDOW / 4, flushMs: 2 } : null;
+  const channel = () => new LogChannel(open, volatile, prunable);
   switch (task.logging) {
     case 'none':
       return new NoLogging();
     case 'pessimistic':
-      return new PessimisticLogging(new LogChannel(open, null, prunable), support.dependencies);
+      return task.logAt === 'sender' ? new SenderBasedLogging(channel(), support.dependencies, true) : new PessimisticLogging(channel(), support.dependencies);
     case 'optimistic':
-      return new OptimisticLogging(new LogChannel(open, { batch: task.logBatch, flushMs: task.logFlushMs }, prunable), support.dependencies);
+      return task.logAt === 'sender' ? new SenderBasedLogging(channel(), support.dependencies, false) : new OptimisticLogging(channel(), support.dependencies);
   }
 }

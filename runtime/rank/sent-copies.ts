@@ -12,6 +12,7 @@
  */
 import type { AppMessage } from '../wire.js';
 import type { MessageHooks } from './message-hooks.js';
+import { CopyArena, type Chunk } from './copy-arena.js';
 
 export interface SenderCopies extends MessageHooks {
   /** Copies for `dest` with seq > after, oldest first. */
@@ -24,8 +25,9 @@ export interface SenderCopies extends MessageHooks {
   /** Drop the copies for `dest` with seq <= bounds[dest]: no recovery will ask for them. */
   prune(bounds: readonly number[]): void;
   clear(): void;
-  /** Payload bytes held. */
+  /** Payload bytes held, now and at most so far. */
   readonly bytes: number;
+  readonly peakBytes: number;
 }
 
 export const NO_COPIES: SenderCopies = {
@@ -36,15 +38,31 @@ export const NO_COPIES: SenderCopies = {
   prune: () => {},
   clear: () => {},
   bytes: 0,
+  peakBytes: 0,
 };
 
 function payloadBytes(m: AppMessage): number {
   return ArrayBuffer.isView(m.payload) ? (m.payload as ArrayBufferView).byteLength : 0;
 }
 
+/** A kept copy: the message, and where its payload bytes live (null: a cloned object payload). */
+interface Kept {
+  m: AppMessage;
+  chunk: Chunk | null;
+}
+
+/** A copy handed out of the arena (a resend, a checkpoint): its own bytes, not a view of a chunk. */
+function detached(k: Kept): AppMessage {
+  if (!k.chunk) return k.m;
+  const view = k.m.payload as unknown as { slice(): unknown };
+  return { ...k.m, payload: view.slice() };
+}
+
 export class SentCopies implements SenderCopies {
-  private byDest: AppMessage[][];
+  private byDest: Kept[][];
+  private readonly arena = new CopyArena();
   bytes = 0;
+  peakBytes = 0;
 
   constructor(size: number) {
     this.byDest = Array.from({ length: size }, () => []);
@@ -52,28 +70,34 @@ export class SentCopies implements SenderCopies {
 
   /** Keep a snapshot of `m` (its payload may be transferred or changed by the job afterwards). */
   sending(m: AppMessage): void {
-    const payload = ArrayBuffer.isView(m.payload) ? (m.payload as unknown as { slice(): unknown }).slice() : structuredClone(m.payload);
-    const copy = { ...m, payload };
-    this.bytes += payloadBytes(copy);
-    this.byDest[m.dst]!.push(copy);
+    let kept: Kept;
+    if (ArrayBuffer.isView(m.payload)) {
+      const { view, chunk } = this.arena.copy(m.payload as ArrayBufferView);
+      kept = { m: { ...m, payload: view }, chunk };
+    } else {
+      kept = { m: { ...m, payload: structuredClone(m.payload) }, chunk: null };
+    }
+    this.bytes += payloadBytes(kept.m);
+    if (this.bytes > this.peakBytes) this.peakBytes = this.bytes;
+    this.byDest[m.dst]!.push(kept);
   }
 
   after(dest: number, after: number): AppMessage[] {
-    return this.byDest[dest]!.filter((m) => m.seq > after);
+    return this.byDest[dest]!.filter((k) => k.m.seq > after).map(detached);
   }
 
   upTo(upTo: number[]): AppMessage[] {
-    return this.byDest.flatMap((list, d) => list.filter((m) => m.seq <= upTo[d]!));
+    return this.byDest.flatMap((list, d) => list.filter((k) => k.m.seq <= upTo[d]!).map(detached));
   }
 
   all(): AppMessage[] {
-    return this.byDest.flat();
+    return this.byDest.flat().map(detached);
   }
 
   load(list: AppMessage[]): void {
     this.clear();
     for (const m of list) {
-      this.byDest[m.dst]!.push(m);
+      this.byDest[m.dst]!.push({ m, chunk: null });
       this.bytes += payloadBytes(m);
     }
   }
@@ -84,12 +108,18 @@ export class SentCopies implements SenderCopies {
       const bound = bounds[d] ?? 0;
       // Oldest first and seq-ordered: the prunable copies are a prefix.
       let n = 0;
-      while (n < list.length && list[n]!.seq <= bound) this.bytes -= payloadBytes(list[n++]!);
+      while (n < list.length && list[n]!.m.seq <= bound) this.drop(list[n++]!);
       if (n) this.byDest[d] = list.slice(n);
     }
   }
 
+  private drop(k: Kept): void {
+    this.bytes -= payloadBytes(k.m);
+    if (k.chunk) this.arena.release(k.chunk);
+  }
+
   clear(): void {
+    for (const list of this.byDest) for (const k of list) this.drop(k);
     this.byDest = this.byDest.map(() => []);
     this.bytes = 0;
   }

@@ -130,9 +130,16 @@ export const FAULT_CASES: FaultCase[] = [
     crash: (w) => [`0@${w.interval + 7}`, `${last(w)}@${w.interval + 7}`],
     concurrent: true,
     failures: 2,
-    expectRecovery: (r) => {
+    expectRecovery: (r, _w, p) => {
       expect(r.failures.map((f) => f.cause)).toEqual(['injected', 'injected']);
       expect(r.failures.map((f) => f.target).sort()).toEqual([0, r.ranks - 1]);
+      for (const f of r.failures) expect(f.rolledBack.length).toBeGreaterThan(0);
+      // Recovered together by replay: pessimistic logging rolls back exactly the failed ranks,
+      // and both records say so (never a whole-job rollback while the logs allow better).
+      // (When the second crash came after the first recovery ended, each rolled back its own.)
+      if (p.logging === 'pessimistic') {
+        for (const f of r.failures) expect([...f.rolledBack].sort()).toEqual(f.recoveredWith ? [0, r.ranks - 1] : [f.target]);
+      }
     },
   },
   {

@@ -8,22 +8,42 @@ import { join } from 'node:path';
 import type { Report } from '../../dist/runtime/index.js';
 
 export interface Protocol {
-  /** CHECKPOINT+LOGGING, with +incremental after the checkpoint mode where on. */
+  /**
+   * CHECKPOINT+LOGGING, with +incremental after the checkpoint mode where on, `@receiver` for
+   * receiver-based logging and `/committed` for --durability committed.
+   */
   name: string;
   checkpoint: 'none' | 'coordinated' | 'uncoordinated' | 'cic';
   incremental: boolean;
   logging: 'none' | 'pessimistic' | 'optimistic';
+  logAt: 'sender' | 'receiver';
+  durability: 'flushed' | 'committed';
 }
 
 const CHECKPOINTS = ['none', 'coordinated', 'uncoordinated', 'cic'] as const;
 const LOGGINGS = ['none', 'pessimistic', 'optimistic'] as const;
 
-/** Every valid combination of the options: 21 (--incremental needs checkpoints). */
-export const PROTOCOLS: Protocol[] = CHECKPOINTS.flatMap((checkpoint) =>
-  (checkpoint === 'none' ? [false] : [false, true]).flatMap((incremental) =>
-    LOGGINGS.map((logging) => ({ name: `${checkpoint}${incremental ? '+incremental' : ''}+${logging}`, checkpoint, incremental, logging })),
+function protocol(checkpoint: Protocol['checkpoint'], incremental: boolean, logging: Protocol['logging'], logAt: Protocol['logAt'] = 'sender', durability: Protocol['durability'] = 'flushed'): Protocol {
+  const name = `${checkpoint}${incremental ? '+incremental' : ''}+${logging}${logAt === 'receiver' ? '@receiver' : ''}${durability === 'committed' ? '/committed' : ''}`;
+  return { name, checkpoint, incremental, logging, logAt, durability };
+}
+
+/**
+ * Every valid combination of --checkpoint x --incremental x --logging (21: --incremental needs
+ * checkpoints), with the defaults (sender-based logging, flushed); then every logging mode x
+ * --log-at x --durability under each checkpoint mode (the defaults are above already).
+ */
+export const PROTOCOLS: Protocol[] = [
+  ...CHECKPOINTS.flatMap((checkpoint) =>
+    (checkpoint === 'none' ? [false] : [false, true]).flatMap((incremental) => LOGGINGS.map((logging) => protocol(checkpoint, incremental, logging))),
   ),
-);
+  ...CHECKPOINTS.flatMap((checkpoint) =>
+    (['pessimistic', 'optimistic'] as const).flatMap((logging) => [
+      protocol(checkpoint, false, logging, 'receiver'),
+      ...(checkpoint === 'coordinated' ? [protocol(checkpoint, false, logging, 'sender', 'committed'), protocol(checkpoint, false, logging, 'receiver', 'committed')] : []),
+    ]),
+  ),
+];
 
 /**
  * The combinations the heavier workloads run (heat runs all of them, which keeps the suite
@@ -33,6 +53,7 @@ export const PROTOCOLS: Protocol[] = CHECKPOINTS.flatMap((checkpoint) =>
 export const REPRESENTATIVE = [
   'coordinated+none',
   'coordinated+pessimistic',
+  'coordinated+pessimistic@receiver',
   'coordinated+incremental+optimistic',
   'uncoordinated+optimistic',
   'cic+incremental+none',

@@ -131,7 +131,7 @@ function recoveryHost(size: number, logging: any, tracksDv: boolean) {
     send: (rank: number, m: any) => sent.push({ rank, m }),
     respawn: (rank: number, restore: any, peers: any, replay: any) => sent.push({ rank, m: { kind: 'respawn', restore, peers, replay } }),
     nextRound: () => null,
-    done: (f: any) => done.push(f),
+    done: (fs: any[]) => done.push(fs[0]),
   };
   return { host, sent, done };
 }
@@ -141,13 +141,13 @@ const frozen = (rank: number, delivered: number, dv: number[] | null, step = 5) 
 
 /** A log that made `durable[r]` deliveries of each rank durable, with the given dependency vectors. */
 function fakeLog(durable: number[], history: Record<number, { i: number; dv: number[] }[]> = {}) {
-  return { ...new NoLogging(), replays: true, drain: async () => {}, durable: (r: number) => durable[r]!, history: (r: number, from: number, to: number) => (history[r] ?? []).filter((d) => d.i > from && d.i <= to), reset: () => {}, traceLogged: () => {} };
+  return { ...new NoLogging(), replays: true, drain: async () => {}, durable: (r: number) => durable[r]!, ceiling: (r: number, checkpoint: number) => Math.max(checkpoint, durable[r]!), history: (r: number, from: number, to: number) => (history[r] ?? []).filter((d) => d.i > from && d.i <= to), reset: () => {}, traceLogged: () => {} };
 }
 
 describe('localized recovery planning (fake host)', () => {
   it('pessimistic: rolls back the failed rank alone, replaying to its last durable delivery, and rewires the survivors', async () => {
     const f = recoveryHost(3, fakeLog([9, 7, 9]), false);
-    const rec = new LocalizedRecovery(f.host as any, [1], failure(), [5, 5, 5]);
+    const rec = new LocalizedRecovery(f.host as any, [1], [{ record: failure(), startedAt: 0 }], [5, 5, 5], [0, 0, 0]);
     rec.begin();
     expect(f.sent.filter((s) => s.m.kind === 'freeze').map((s) => s.rank)).toEqual([0, 2]);
     await rec.onMessage(frozen(0, 9, null));
@@ -173,7 +173,7 @@ describe('localized recovery planning (fake host)', () => {
     // Rank 1 logged 2 deliveries durably; rank 2's delivery 3 depends on rank 1's interval 4 (lost).
     const history = { 2: [{ i: 1, dv: [0, 0, 1] }, { i: 2, dv: [0, 1, 2] }, { i: 3, dv: [0, 4, 3] }] };
     const f = recoveryHost(3, fakeLog([5, 2, 3], history), true);
-    const rec = new LocalizedRecovery(f.host as any, [1], failure(), [5, 5, 5]);
+    const rec = new LocalizedRecovery(f.host as any, [1], [{ record: failure(), startedAt: 0 }], [5, 5, 5], [0, 0, 0]);
     rec.begin();
     await rec.onMessage(frozen(0, 5, [5, 0, 0]));
     await rec.onMessage(frozen(2, 3, [0, 4, 3]));
@@ -188,7 +188,7 @@ describe('localized recovery planning (fake host)', () => {
 
   it('ignores answers of another epoch', async () => {
     const f = recoveryHost(2, fakeLog([1, 1]), false);
-    const rec = new LocalizedRecovery(f.host as any, [1], failure(), [1, 1]);
+    const rec = new LocalizedRecovery(f.host as any, [1], [{ record: failure(), startedAt: 0 }], [1, 1], [0, 0]);
     rec.begin();
     await rec.onMessage({ ...frozen(0, 1, null), epoch: 0 });
     expect(f.sent.some((s) => s.m.kind === 'respawn')).toBe(false);

@@ -7,6 +7,7 @@
 import type { CkptStore } from '../../../storage/store.js';
 import type { Report } from '../../report.js';
 import type { Endpoint, Transport } from '../../transport/transport.js';
+import type { RankLoggingFigures } from '../../wire.js';
 import type { TraceRecorder } from '../trace-recorder.js';
 import { MessageLogger } from './message-logger.js';
 import type { LoggingScheme } from './scheme.js';
@@ -22,9 +23,14 @@ export abstract class LoggedScheme implements LoggingScheme {
     size: number,
     private readonly transport: Transport,
     onError: (e: unknown) => void,
+    /** Where contents are logged: the senders' memory, or the receivers' log. */
+    protected readonly logAt: 'sender' | 'receiver',
+    private readonly durability: 'flushed' | 'committed',
   ) {
     this.logger = new MessageLogger(store, size, onError);
   }
+
+  abstract ceiling(rank: number, checkpoint: number, reached: number): number;
 
   attach(rank: number, delivered: number): Endpoint {
     const { local, remote } = this.transport.pair<never, never>();
@@ -60,9 +66,22 @@ export abstract class LoggedScheme implements LoggingScheme {
     tracer.captureLogged((r) => this.loggedUpTo(r));
   }
 
-  report(r: Report, waitMs: number): void {
+  report(r: Report, waitMs: number, ranks: readonly RankLoggingFigures[]): void {
     const s = this.logger.stats;
-    r.logging = { messages: s.messages, bytes: s.bytes, records: s.records, flushes: s.flushes, flushMs: s.flushMs };
+    const sum = (f: (x: RankLoggingFigures) => number) => ranks.reduce((a, x) => a + f(x), 0);
+    r.logging = {
+      messages: s.messages,
+      bytes: s.bytes,
+      records: s.records,
+      flushes: s.flushes,
+      flushMs: s.flushMs,
+      logAt: this.logAt,
+      durability: this.durability,
+      heldMs: sum((x) => x.heldMs),
+      heldMessages: sum((x) => x.heldMessages),
+      copiesPeakBytes: sum((x) => x.copiesPeakBytes),
+      copiesBytes: sum((x) => x.copiesBytes),
+    };
     r.timing.loggingMs = waitMs;
   }
 

@@ -70,6 +70,7 @@ export class MessageLogger {
     link.listen((m) => {
       if (this.gens[rank] !== gen) return;
       if (m.k === 'sync') this.syncs.push({ rank, gen, id: m.id });
+      else if (m.k === 'batch') for (const rec of m.recs) this.batch.push({ rank, gen, rec });
       else this.batch.push({ rank, gen, rec: m });
       this.schedule();
     });
@@ -125,11 +126,12 @@ export class MessageLogger {
       const t0 = performance.now();
       if (batch.length) {
         // One transaction for all pending records of all ranks; it resolves once they are on disk.
-        await this.store.appendLog(batch);
+        this.store.appendLogSync(batch);
         this.stats.flushes++;
         this.stats.flushMs += performance.now() - t0;
       }
       const touched = new Set<number>();
+      let contents = false;
       for (const { rank, gen, rec } of batch) {
         if (gen !== this.gens[rank]) continue; // replaced while flushing: not this link's count
         this.stats.records++;
@@ -139,6 +141,7 @@ export class MessageLogger {
           this.stats.messages++;
           this.durableUpTo[rank] = Math.max(this.durableUpTo[rank]!, rec.i);
         } else {
+          contents = true;
           const row = this.contentUpTo[rank]!;
           row[rec.src] = Math.max(row[rec.src]!, rec.seq);
           touched.add(rec.src);
@@ -146,7 +149,8 @@ export class MessageLogger {
         }
       }
       for (const rank of touched) {
-        const copies = this.contentUpTo.map((row) => row[rank]!);
+        // Content bounds only where receivers log contents (sender-based logging has none).
+        const copies = contents ? this.contentUpTo.map((row) => row[rank]!) : undefined;
         this.post(rank, { k: 'durable', upTo: this.durableUpTo[rank]!, records: this.records[rank]!, copies });
       }
       for (const s of syncs) if (s.gen === this.gens[s.rank]) this.post(s.rank, { k: 'synced', id: s.id });

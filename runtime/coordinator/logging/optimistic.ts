@@ -13,4 +13,9 @@ export class OptimisticLogging extends LoggedScheme {
   protected loggedUpTo(rank: number): number {
     return this.logger.durable(rank);
   }
+
+  /** Only what the logger made durable (under both --log-at: a record per delivery). */
+  ceiling(rank: number, checkpoint: number): number {
+    return Math.max(checkpoint, this.logger.durable(rank));
+  }
 }

@@ -1,7 +1,8 @@
 /**
- * Pessimistic message logging, coordinator side (the rank's half is
- * rank/logging/pessimistic.ts): a rank delivers only what its log holds durably, so every
- * delivery is in the log, a failed rank recovers alone, and no survivor is ever an orphan.
+ * Pessimistic message logging, coordinator side (the rank's halves are
+ * rank/logging/sender-based.ts and, for `--log-at receiver`, rank/logging/pessimistic.ts): no
+ * rank can depend on a delivery the log could lose, so a failed rank recovers alone and no
+ * survivor is ever an orphan.
  */
 import { LoggedScheme } from './logged.js';
 
@@ -14,5 +15,15 @@ export class PessimisticLogging extends LoggedScheme {
    */
   protected loggedUpTo(): number {
     return Infinity;
+  }
+
+  /**
+   * Receiver-based: as far as the log holds determinants (every delivery has one). Sender-based:
+   * as far as the rank had got: every choice it made before a message left is in the log, the
+   * senders hold (or regenerate) every content, and a choice whose determinant was lost was
+   * seen by no one (re-execution may make it anew).
+   */
+  ceiling(rank: number, checkpoint: number, reached: number): number {
+    return Math.max(checkpoint, this.logAt === 'sender' ? reached : this.logger.durable(rank));
   }
 }

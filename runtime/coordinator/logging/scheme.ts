@@ -6,6 +6,7 @@
  */
 import type { Endpoint } from '../../transport/transport.js';
 import type { Report } from '../../report.js';
+import type { RankLoggingFigures } from '../../wire.js';
 import type { TraceRecorder } from '../trace-recorder.js';
 
 export interface LoggingScheme {
@@ -23,6 +24,12 @@ export interface LoggingScheme {
   drain(): Promise<void>;
   /** Highest delivery of `rank` whose determinant is durable. */
   durable(rank: number): number;
+  /**
+   * How far a failed rank's re-execution can take it with what the log (and the senders'
+   * copies) hold: `checkpoint` is the delivery count of its newest restore point, `reached`
+   * the deliveries it had made when it failed.
+   */
+  ceiling(rank: number, checkpoint: number, reached: number): number;
   /** Dependency vectors of deliveries (from, to] of `rank`, from the log. */
   history(rank: number, from: number, to: number): { i: number; dv: number[] }[];
   /** `rank` goes back to delivery `delivered`: later determinants will be logged anew. */
@@ -30,6 +37,6 @@ export interface LoggingScheme {
   /** --trace: which deliveries the log holds. */
   traceLogged(tracer: TraceRecorder): void;
   /** What the protocol adds to the report; `waitMs`: time the ranks waited for the log. */
-  report(r: Report, waitMs: number): void;
+  report(r: Report, waitMs: number, ranks: readonly RankLoggingFigures[]): void;
   close(): void;
 }

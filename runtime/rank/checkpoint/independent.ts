@@ -50,11 +50,14 @@ export class IndependentCheckpointer implements RankCheckpointScheme {
     variant.bind(this);
   }
 
-  /** At a step boundary: wait out a recovery that holds this rank, then the basic checkpoint if due. */
+  /** At a step boundary: the basic checkpoint if due. */
   async atBoundary(): Promise<void> {
-    // No checkpoint while a recovery holds this rank: the coordinator decided with what it had.
-    const frozen = this.ctx.comm.isFrozen;
-    if (frozen) await this.ctx.guard(frozen);
+    // No checkpoint while a recovery holds this rank: the coordinator decided with what it had,
+    // and this interval's checkpoint is skipped. Never wait here: the step must still send
+    // what it sends before its first receive (where the freeze holds it), because a rank
+    // being recovered may need exactly those messages, which only this re-execution regenerates
+    // under sender-based logging.
+    if (this.ctx.comm.isFrozen) return;
     const step = this.ctx.step();
     if (step === 0 || step === this.lastStep || (step - this.options.offset) % this.interval !== 0) return;
     const comm = this.ctx.comm;

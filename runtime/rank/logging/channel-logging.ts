@@ -1,8 +1,12 @@
 /**
- * What the two logging protocols share (both extend it): a channel to the logger, content
- * logged at arrival, a determinant at each live delivery, the sync a freeze needs and the
- * replay read. Each protocol (pessimistic.ts, optimistic.ts) decides one thing: how much of
- * its log must be durable before a delivery reaches the job.
+ * What the logging protocols share (all extend it): a channel to the logger, the sync a
+ * freeze needs and the replay read. Each protocol decides what it logs and when the job must
+ * wait for it:
+ * - receiver-based (the textbook form; receiver-pessimistic.ts, receiver-optimistic.ts): the
+ *   content at arrival and a determinant at each delivery; they differ in how much must be
+ *   durable before a delivery reaches the job;
+ * - sender-based (sender-based.ts): contents stay in the senders' memory; only determinants
+ *   go to the log.
  */
 import type { AppMessage } from '../../wire.js';
 import type { Endpoint } from '../../transport/transport.js';
@@ -11,28 +15,13 @@ import type { Delivery, MessageHooks } from '../message-hooks.js';
 import type { LogChannel } from './log-channel.js';
 import type { LogReader, Logged } from './scheme.js';
 
-/** How many of the rank's records must be durable before delivery `d` of `m` proceeds. */
-export type DurableBeforeDelivery = (m: AppMessage, d: Delivery, channel: LogChannel) => number;
-
 export class ChannelLogging {
-  readonly hooks: MessageHooks;
+  readonly contentsFromSenders: boolean = false;
 
   constructor(
     readonly channel: LogChannel,
-    dependencies: Dependencies,
-    need: DurableBeforeDelivery,
-  ) {
-    this.hooks = {
-      arrived: (m) => {
-        m.rec = channel.arrived(m);
-      },
-      delivered: (m, d) => {
-        if (d.replayed) return; // its determinant is on record already
-        channel.determinant(d.index, m, dependencies.current ?? undefined);
-        return channel.waitFor(need(m, d, channel));
-      },
-    };
-  }
+    readonly hooks: MessageHooks,
+  ) {}
 
   get waitMs(): number {
     return this.channel.waitMs;
@@ -52,4 +41,21 @@ export class ChannelLogging {
   close(): void {
     this.channel.close();
   }
+}
+
+/** How many of the rank's records must be durable before delivery `d` of `m` proceeds. */
+export type DurableBeforeDelivery = (m: AppMessage, d: Delivery, channel: LogChannel) => number;
+
+/** Receiver-based logging: content logged at arrival, a determinant at each live delivery. */
+export function receiverHooks(channel: LogChannel, dependencies: Dependencies, need: DurableBeforeDelivery): MessageHooks {
+  return {
+    arrived: (m) => {
+      m.rec = channel.arrived(m);
+    },
+    delivered: (m, d) => {
+      if (d.replayed) return; // its determinant is on record already
+      channel.determinant(d.index, m, dependencies.current ?? undefined);
+      return channel.waitFor(need(m, d, channel));
+    },
+  };
 }

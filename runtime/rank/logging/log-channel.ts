@@ -10,6 +10,7 @@
  * `batch` records before it ships them.
  */
 import type { FromLogger, ToLogger, AppMessage } from '../../wire.js';
+import type { LogRecord } from '../../../model/records.js';
 import type { Endpoint, Link } from '../../transport/transport.js';
 import { deferred, type Deferred } from '../deferred.js';
 import type { SenderCopies } from '../sent-copies.js';
@@ -17,6 +18,11 @@ import type { SenderCopies } from '../sent-copies.js';
 /** Records a rank may have outstanding at the logger before its deliveries wait. */
 export const LOG_WINDOW = 4096;
 
+/**
+ * Records kept in the rank's memory before they go to the logger: optimistic logging's
+ * volatile log, and pessimistic sender-based logging's determinants, which need to be durable
+ * only before the rank's next message leaves (a send ships them at once, see `durableAt`).
+ */
 export interface VolatileBuffer {
   /** Ship to the logger once this many records are buffered. */
   batch: number;
@@ -34,7 +40,7 @@ export class LogChannel {
   private waiters: { n: number; d: Deferred<void> }[] = [];
   private syncs = new Map<number, Deferred<void>>();
   private nextSync = 1;
-  private buffer: ToLogger[] = [];
+  private buffer: LogRecord[] = [];
   private timer: NodeJS.Timeout | null = null;
   /** Time the job waited for durability or for room in the window. */
   waitMs = 0;
@@ -69,10 +75,14 @@ export class LogChannel {
     });
   }
 
-  private post(r: ToLogger): void {
-    if (r.k !== 'sync') this.posted++;
-    if (!this.volatile || r.k === 'sync') {
+  private post(r: LogRecord | { k: 'sync'; id: number }): void {
+    if (r.k === 'sync') {
       this.ship();
+      this.link?.post(r);
+      return;
+    }
+    this.posted++;
+    if (!this.volatile) {
       this.link?.post(r);
       return;
     }
@@ -81,10 +91,12 @@ export class LogChannel {
     else this.timer ??= setTimeout(() => this.ship(), this.volatile.flushMs);
   }
 
+  /** Everything buffered goes to the logger, in one message. */
   private ship(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    for (const r of this.buffer) this.link?.post(r);
+    if (this.buffer.length === 1) this.link?.post(this.buffer[0]!);
+    else if (this.buffer.length > 1) this.link?.post({ k: 'batch', recs: this.buffer });
     this.buffer = [];
   }
 
@@ -103,16 +115,27 @@ export class LogChannel {
    * Resolves once `need` records are durable, and the window has room again (undefined: at
    * once, without a promise).
    */
-  waitFor(need: number): Promise<void> | void {
+  waitFor(need: number): Promise<void> | undefined {
     const n = Math.max(need, this.posted - this.window);
     if (n <= this.durableRecords) return;
+    const t0 = performance.now();
+    return this.durableAt(n).then(() => {
+      this.waitMs += performance.now() - t0;
+    });
+  }
+
+  /** Resolves once `n` records are durable (the job does not wait on this: no waitMs). */
+  durableAt(n: number): Promise<void> {
+    if (n <= this.durableRecords) return Promise.resolve();
     this.ship(); // never wait on records still in the volatile buffer
     const d = deferred<void>();
     this.waiters.push({ n, d });
-    const t0 = performance.now();
-    return d.promise.then(() => {
-      this.waitMs += performance.now() - t0;
-    });
+    return d.promise;
+  }
+
+  /** Records posted but not yet durable (or still in the volatile buffer). */
+  get pending(): number {
+    return this.posted - this.durableRecords;
   }
 
   /** Resolves once everything posted before is durable. */

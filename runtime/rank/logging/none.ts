@@ -4,6 +4,7 @@ import type { Logged, RankLoggingScheme } from './scheme.js';
 export class NoLogging implements RankLoggingScheme {
   readonly hooks = {};
   readonly waitMs = 0;
+  readonly contentsFromSenders = false;
   connect(): void {}
   sync(): Promise<void> {
     return Promise.resolve();

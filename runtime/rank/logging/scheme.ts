@@ -6,6 +6,7 @@
 import type { Endpoint } from '../../transport/transport.js';
 import type { StoredContent, StoredDeterminant } from '../../../storage/message-log.js';
 import type { MessageHooks } from '../message-hooks.js';
+import type { SendGate } from '../outbox.js';
 
 /** What a replay of deliveries (from, to] reads back from the log. */
 export interface Logged {
@@ -20,6 +21,10 @@ export interface LogReader {
 
 export interface RankLoggingScheme {
   readonly hooks: MessageHooks;
+  /** What an outgoing message waits for before it leaves (pessimistic sender-based: durable determinants). */
+  readonly gate?: SendGate;
+  /** A replay takes contents from the senders as they resend them (sender-based), not from the log. */
+  readonly contentsFromSenders: boolean;
   /** Records go to the logger at `endpoint` from now on (a global rollback hands a fresh one). */
   connect(endpoint: Endpoint | null): void;
   /** Resolves once everything logged so far is durable (a freeze reports only durable history). */
