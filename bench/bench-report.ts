@@ -103,7 +103,7 @@ function loggingGoals(r: Input): Goal[] {
 
 function loggingLine(r: BenchResult, x: Row): string {
   const o = vsCoordinated(r, x.job, x.protocol);
-  return `| ${x.job} | ${x.protocol} | ${span(x.runMs)} | ${o ? `${f(o.pct, 1)}%` : '-'} | ${f(x.deliveriesLoggedPerSec)} | ${x.logRecords} | ${f(x.logBytes / 1e6, 2)} | ${f(x.heldPct, 1)}% |`;
+  return `| ${x.job} | ${x.protocol} | ${span(x.runMs)} | ${o ? `${f(o.pct, 1)}%` : '-'} | ${f(x.deliveriesLoggedPerSec)} | ${x.logRecords} | ${f(x.logBytes / 1e6, 2)} | ${f(x.logWaitPct, 1)}% |`;
 }
 
 const f = (x: number, d = 0) => x.toFixed(d);
@@ -133,7 +133,7 @@ export function markdown(r: BenchResult): string {
     '',
     'Protocol names: `pessimistic`/`optimistic` are sender-based (`--log-at sender`, the default) and flushed; `@receiver` is the textbook receiver-based form; `/committed` is `--durability committed`.',
     '',
-    '| job | protocol | run ms | overhead vs coordinated | deliveries logged/s | log records | content MB logged | messages held (share of rank time) |',
+    '| job | protocol | run ms | overhead vs coordinated | deliveries logged/s | log records | content MB logged | ranks waiting for the log (share of rank time) |',
     '|---|---|---|---|---|---|---|---|',
     ...r.rows.filter((x) => x.fault === 'none' && (x.protocol.includes('pessimistic') || x.protocol.includes('optimistic'))).map((x) => loggingLine(r, x)),
     '',

@@ -73,8 +73,8 @@ export interface Row {
   logBytes: number;
   /** Deliveries whose determinant (and, receiver-based, content) reached the log, per second of run. */
   deliveriesLoggedPerSec: number;
-  /** Pessimistic sender-based: share of rank time during which outgoing messages waited for the log. */
-  heldPct: number;
+  /** Share of rank time the job waited for the log (pessimistic sender-based: writing its determinants before a send). */
+  logWaitPct: number;
   failures: number;
   detectMs: number;
   recoveryMs: number;
@@ -123,7 +123,7 @@ export async function protocolMatrix(spec: MatrixSpec, work: string, reference: 
       checkpointMBps: c.writeMs > 0 ? c.bytesWritten / 1e6 / (c.writeMs / 1000) : 0,
       logRecords: rs[0]!.logging.records ?? 0, logBytes: rs[0]!.logging.bytes,
       deliveriesLoggedPerSec: med((r) => r.logging.messages / (r.timing.runMs / 1000)),
-      heldPct: med((r) => (100 * (r.logging.heldMs ?? 0)) / (r.timing.runMs * r.ranks)),
+      logWaitPct: med((r) => (100 * r.timing.loggingMs) / (r.timing.runMs * r.ranks)),
       failures: med((r) => r.failures.length),
       detectMs: med((r) => r.failures[0]?.detectedAfterMs ?? 0),
       recoveryMs: med((r) => sumF(r, (f) => f.recoveryMs)),

@@ -63,9 +63,8 @@ export function summary(r: Report): string {
   }
   if (r.protocol.logging !== 'none') {
     const lg = r.logging;
-    const held = lg.heldMessages ? `; ${lg.heldMessages} messages held ${ms(lg.heldMs ?? 0)} for durable determinants` : '';
     const copies = lg.copiesPeakBytes ? `; sender copies peaked at ${bytes(lg.copiesPeakBytes)}` : '';
-    out.push(`  logging      ${lg.messages} deliveries logged (${bytes(lg.bytes)} of payload) in ${lg.flushes ?? 0} group commits; ranks waited ${ms(r.timing.loggingMs)} for the log${held}${copies}`);
+    out.push(`  logging      ${lg.messages} deliveries logged (${bytes(lg.bytes)} of payload) in ${lg.flushes ?? 0} group commits; ranks waited ${ms(r.timing.loggingMs)} for the log${copies}`);
   }
   out.push(`  store        ${r.store}`);
   return out.join('\n');

@@ -4,6 +4,7 @@ import type { StoreExamination } from '../storage/integrity.js';
 import type { RunConfig } from '../runtime/options.js';
 import { bytes } from './format.js';
 import { logSizes } from '../storage/message-log.js';
+import { journalSizes } from '../storage/determinant-journal.js';
 import { IndependentCheckpoints } from '../runtime/coordinator/checkpoint/independent-checkpoints.js';
 
 /** What the integrity check found, for the summary and the JSON. */
@@ -44,6 +45,7 @@ export async function inspectStore(dir: string) {
       line = { round: 0, committedAt: Date.now(), ranks: idx.allFailLine().map((c, rank) => ({ rank, round: c.round, step: c.step })) };
     }
     const perRank = Array.from({ length: config.ranks }, (_, rank) => checkpoints.filter((c) => c.rank === rank));
+    const journals = journalSizes(dir, config.ranks);
     return {
       store: store.dir,
       integrity: integrityOf(examination),
@@ -56,7 +58,11 @@ export async function inspectStore(dir: string) {
         : { round: 0, ranks: Array.from({ length: config.ranks }, (_, rank) => ({ rank, checkpointStep: 0, round: 0, initial: true })) },
       checkpoints: perRank,
       storedBlockBytes: store.storedBlockBytes(),
-      logs: logSizes(store.log, config.ranks),
+      // Determinants live in LMDB (the logger's) and in the ranks' own journals (pessimistic, sender-based).
+      logs: logSizes(store.log, config.ranks).map((l, rank) => {
+        const j = journals[rank]!;
+        return { ...l, determinants: l.determinants + j.rows, bytes: l.bytes + j.bytes };
+      }),
       failures: store.failures,
       fired: store.fired,
       report: store.report ?? null,

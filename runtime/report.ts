@@ -71,9 +71,6 @@ export interface Report {
     flushMs?: number;
     logAt?: string;
     durability?: string;
-    /** Pessimistic sender-based: wall time, summed over ranks, during which messages waited for durable determinants. */
-    heldMs?: number;
-    heldMessages?: number;
     /** Sender copies: most bytes held at once (summed over ranks' peaks), and at the end. */
     copiesPeakBytes?: number;
     copiesBytes?: number;

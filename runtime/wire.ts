@@ -50,7 +50,8 @@ export type ToRank =
    * Independent checkpoints: no recovery can take `dst` back behind seq bounds[dst] of this
    * rank's messages (the all-fail recovery line holds them), so their copies can go.
    */
-  | { v: 1; kind: 'collect'; bounds: number[] }
+  /** `delivered`: the deliveries this rank's checkpoint on the all-fail line covers (its log may shed them). */
+  | { v: 1; kind: 'collect'; bounds: number[]; delivered?: number }
   /** Independent checkpoints under --interval auto: the new basic interval. */
   | { v: 1; kind: 'set-interval'; interval: number }
   | { v: 1; kind: 'stop' };
@@ -134,12 +135,12 @@ export type FromRank =
 
 /** A rank's own logging figures, reported when it finishes. */
 export interface RankLoggingFigures {
-  /** Wall time during which outgoing messages were held for durable determinants. */
-  heldMs: number;
-  heldMessages: number;
   /** Most bytes of sender copies held at once, and at the end. */
   copiesPeakBytes: number;
   copiesBytes: number;
+  /** Pessimistic sender-based: determinants the rank wrote to its journal, in how many appends. */
+  determinants: number;
+  journalWrites: number;
 }
 
 // ---------------------------------------------------------------- task handed to a rank thread

@@ -4,6 +4,7 @@
  */
 import { open, type RootDatabase } from 'lmdb';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { JOURNAL_FILE } from './determinant-journal.js';
 
 export const STORE_FILES = ['data.mdb', 'lock.mdb'];
 
@@ -14,7 +15,9 @@ export function dirState(dir: string): StoreDirState {
   if (!statSync(dir).isDirectory()) return 'foreign';
   const files = readdirSync(dir);
   if (files.length === 0) return 'empty';
-  if (files.includes('data.mdb') && files.every((f) => STORE_FILES.includes(f))) return 'lmdb';
+  // Determinant journals (storage/determinant-journal.ts) and a rewrite's temporary file.
+  const ours = (f: string) => STORE_FILES.includes(f) || JOURNAL_FILE.test(f) || (f.endsWith('.tmp') && JOURNAL_FILE.test(f.slice(0, -4)));
+  if (files.includes('data.mdb') && files.every(ours)) return 'lmdb';
   return 'foreign';
 }
 

@@ -13,7 +13,8 @@
  * which would look like damage): the verdict is 'locked' and LMDB's own snapshot is used.
  */
 import { crc32 } from 'node:zlib';
-import { lstatSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
+import { readJournal } from './determinant-journal.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { readKey } from 'ordered-binary';
@@ -138,9 +139,23 @@ export async function examineStore(dir: string): Promise<StoreExamination> {
   }
   if (f.version !== STORE_VERSION) return done({ kind: 'version', format: f });
   if (recordProblems.length > 0) return done({ kind: 'corrupt', problems: recordProblems });
+  const journals = journalDamage(dir);
+  if (journals.length > 0) return done({ kind: 'corrupt', problems: journals });
   const blocks = await checkBlocks(dir, manifests);
   if (blocks.problems.length > 0) return done({ kind: 'corrupt', problems: blocks.problems }, blocks.checked);
   return done({ kind: 'sound', format: f, lock }, blocks.checked);
+}
+
+/** Determinant journals with a damaged record before their end (a torn last record is not damage). */
+function journalDamage(dir: string): string[] {
+  const problems: string[] = [];
+  for (const f of readdirSync(dir)) {
+    const m = /^determinants-(\d+)\.log$/.exec(f);
+    if (!m) continue;
+    const { damage } = readJournal(dir, Number(m[1]));
+    if (damage) problems.push(damage);
+  }
+  return problems;
 }
 
 /** Step 4: through LMDB (safe now that the structure is known good), read-only. */

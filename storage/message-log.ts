@@ -38,7 +38,28 @@ export function putRecords(log: CodecDB, rank: number, records: readonly LogReco
   flush();
 }
 
+/**
+ * Determinants are written in delivery order within one execution, so a run starting at `i`
+ * means the rank went back to delivery i-1 (a recovery rolled it back): rows from `i` on that
+ * an abandoned execution logged are void. Without a rollback nothing is there (one lookup).
+ */
+function voidFrom(log: CodecDB, rank: number, i: number): void {
+  for (const key of log.keys<[number, number, number]>({ start: [rank, RUN, i], end: [rank, RUN + 1] })) void log.remove(key);
+  for (const { key, value } of log.range<[number, number, number], Float64Array>({ start: [rank, RUN, i], end: [rank, RUN], reverse: true, limit: 1 })) {
+    const rows = rowsOf(value);
+    if (rows[rows.length - 1]!.i < i) break;
+    void log.remove(key);
+    const kept = rows.filter((d) => d.i < i);
+    if (kept.length) writeRun(log, rank, kept.map((d) => ({ k: 'del', ...d })));
+  }
+}
+
 function putRun(log: CodecDB, rank: number, run: readonly DeterminantRecord[]): void {
+  voidFrom(log, rank, run[0]!.i);
+  writeRun(log, rank, run);
+}
+
+function writeRun(log: CodecDB, rank: number, run: readonly DeterminantRecord[]): void {
   const width = 3 + (run[0]!.dv?.length ?? 0);
   const a = new Float64Array(1 + run.length * width);
   a[0] = width;
@@ -133,7 +154,7 @@ export function truncateLog(log: CodecDB, rank: number, delivered: number): void
     const kept = run.rows.filter((d) => d.i <= delivered);
     if (kept.length === run.rows.length) continue;
     void log.remove(run.key);
-    if (kept.length) putRun(log, rank, kept.map((d) => ({ k: 'del', ...d })));
+    if (kept.length) writeRun(log, rank, kept.map((d) => ({ k: 'del', ...d })));
   }
   for (const key of log.keys({ start: [rank, CONTENT], end: [rank, CONTENT + 1] })) void log.remove(key);
 }

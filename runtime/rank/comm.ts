@@ -18,7 +18,6 @@ import { NO_COPIES, type SenderCopies } from './sent-copies.js';
 import { composeHooks, type MessageHooks } from './message-hooks.js';
 import { ReplayOver, type ReplaySource } from './replay.js';
 import { deferred, type Deferred } from './deferred.js';
-import { OPEN, Outbox, type SendGate } from './outbox.js';
 import { TRACE_RECV, TRACE_SEND, type Tracer } from './tracer.js';
 
 // Internal tags for collectives (user tags are >= 0; ANY is -1). Collectives are entered in the
@@ -43,7 +42,6 @@ export class RankComm implements Comm {
   private hooks = composeHooks([]);
   /** What `resend` serves from (the schemes that recover a rank alone keep copies). */
   private copies: SenderCopies = NO_COPIES;
-  private outbox = new Outbox((dest, m, transfer) => this.links[dest]!.post(m, transfer as never), OPEN);
   /** --trace: sends and deliveries are recorded here. */
   tracer: Tracer | null = null;
   private replay: { source: ReplaySource; to: number; held: MeshMessage[]; done: () => void } | null = null;
@@ -76,15 +74,10 @@ export class RankComm implements Comm {
     this.known = new Array(size).fill(0);
   }
 
-  /**
-   * The protocols' hooks, composed once by the scheme factory, the copies resends use, and the
-   * gate outgoing messages pass (pessimistic sender-based logging holds them while the rank's
-   * determinants are not durable).
-   */
-  install(hooks: readonly MessageHooks[], copies: SenderCopies, gate: SendGate = OPEN): void {
+  /** The protocols' hooks, composed once by the scheme factory, and the copies resends use. */
+  install(hooks: readonly MessageHooks[], copies: SenderCopies): void {
     this.hooks = composeHooks(hooks);
     this.copies = copies;
-    this.outbox = new Outbox((dest, m, transfer) => this.links[dest]!.post(m, transfer as never), gate);
   }
 
   /** Install channels to peers (null entries keep the current one). */
@@ -135,7 +128,6 @@ export class RankComm implements Comm {
     for (const m of mailbox) this.known[m.src] = Math.max(this.known[m.src]!, m.seq);
     this.replay = null;
     this.liveDeliveries = 0;
-    this.outbox.clear(); // held messages of the execution being abandoned: the restored one regenerates them
   }
 
   /** Is a localized recovery holding this rank (frozen, and not replaying its way back)? */
@@ -205,11 +197,6 @@ export class RankComm implements Comm {
     if (this.counters.delivered >= to) finish();
   }
 
-  /** What the outbox held back (pessimistic sender-based logging). */
-  get held(): { heldMs: number; heldMessages: number } {
-    return { heldMs: this.outbox.heldMs, heldMessages: this.outbox.heldMessages };
-  }
-
   resend(to: number, after: number): number {
     const list = this.copies.after(to, after);
     for (const m of list) this.links[to]!.post(m);
@@ -220,8 +207,7 @@ export class RankComm implements Comm {
 
   sendMarker(round: number): void {
     const m: MarkerMessage = { k: 'mk', src: this.rank, round };
-    // Through the outbox: a marker must never overtake a message sent before it (Chandy-Lamport).
-    for (let p = 0; p < this.size; p++) if (p !== this.rank) this.outbox.send(p, m, []);
+    for (let p = 0; p < this.size; p++) if (p !== this.rank) this.links[p]!.post(m);
   }
 
   send(dest: number, tag: number, payload: Payload, options: SendOptions = {}): void {
@@ -247,7 +233,7 @@ export class RankComm implements Comm {
     const m: AppMessage = { k: 'm', src: this.rank, dst: dest, seq, tag, payload: body };
     this.hooks.sending(m); // piggybacks, then copies: before a transfer detaches the payload
     this.tracer?.record(TRACE_SEND, dest, seq); // before it leaves: a receive never precedes its send
-    this.outbox.send(dest, m, transfer);
+    this.links[dest]!.post(m, transfer as never);
     this.messagesSent++;
     this.onTraffic();
     this.onActivity();

@@ -94,7 +94,7 @@ export class RankRuntime {
       }
       this.checkpointing = checkpointScheme(t, this.context());
       this.logging = loggingScheme(t, { dependencies: this.dependencies, copies: this.copies }, openPort);
-      this.comm.install([this.dependencies, this.logging.hooks, this.checkpointing.hooks, this.copies], this.copies, this.logging.gate);
+      this.comm.install([this.dependencies, this.logging.hooks, this.checkpointing.hooks, this.copies], this.copies);
       this.logging.connect(t.logPort);
       const t0 = performance.now();
       this.control.listen((m) => this.onControl(m));
@@ -157,6 +157,7 @@ export class RankRuntime {
       post: (m) => this.post(m),
       guard: (p) => this.guard(p),
       native: (fn) => this.native(fn),
+      committed: (delivered) => this.logging.committed?.(delivered),
     };
   }
 
@@ -191,7 +192,8 @@ export class RankRuntime {
     await this.guard(this.logging.sync());
     const output = this.job.output({ rank: t.rank, size: t.size, seed: t.seed }, this.state, t.params);
     Atomics.store(this.status, t.rank * STATUS_SLOTS + SLOT_WAIT, WAIT_FINISHED);
-    const logging = { ...this.comm.held, copiesPeakBytes: this.copies.peakBytes, copiesBytes: this.copies.bytes };
+    const own = this.logging.figures;
+    const logging = { copiesPeakBytes: this.copies.peakBytes, copiesBytes: this.copies.bytes, determinants: own?.determinants ?? 0, journalWrites: own?.journalWrites ?? 0 };
     this.post({ v: 1, kind: 'finished', rank: t.rank, epoch: this.epoch, step: this.step, output, logWaitMs: this.logging.waitMs, logging });
   }
 
@@ -242,6 +244,7 @@ export class RankRuntime {
         return;
       case 'collect':
         this.copies.prune(m.bounds);
+        if (m.delivered !== undefined) this.logging.committed?.(m.delivered);
         return;
       case 'set-interval':
         this.checkpointing.onControl(m);

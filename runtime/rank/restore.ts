@@ -67,6 +67,7 @@ export async function restoreRank(h: RestoreHost, point: RestorePoint, peers: Pe
   h.copies.load(manifest?.copies ?? []);
   h.checkpointing.restored(manifest);
   const delivered = h.comm.getCounters().delivered;
+  h.logging.restored?.(delivered, replay !== null);
   // A forced (cic) checkpoint restores its step's start and replays the step's deliveries so far.
   const tail = (manifest?.tail ?? []).map((d, k) => ({ i: delivered + k + 1, src: d.src, seq: d.seq }));
   h.comm.attach(peers);

@@ -13,12 +13,15 @@ import { NoCheckpoints } from './checkpoint/none.js';
 import type { RankCheckpointScheme, RankContext } from './checkpoint/scheme.js';
 import { uncoordinatedRank } from './checkpoint/uncoordinated.js';
 import { DependencyVector, NO_DEPENDENCIES, type Dependencies } from './dependency-vector.js';
-import { LOG_WINDOW, LogChannel, type LoggerLink } from './logging/log-channel.js';
+import { LogChannel, type LoggerLink } from './logging/log-channel.js';
+import { CkptError } from '../../model/errors.js';
 import { NoLogging } from './logging/none.js';
 import { OptimisticLogging } from './logging/optimistic.js';
 import { PessimisticLogging } from './logging/pessimistic.js';
 import type { RankLoggingScheme } from './logging/scheme.js';
 import { SenderBasedLogging } from './logging/sender-based.js';
+import { JournaledPessimistic } from './logging/journaled.js';
+import { JournalWriter, readJournal } from '../../storage/determinant-journal.js';
 import { NO_COPIES, SentCopies, type SenderCopies } from './sent-copies.js';
 
 type Modes = Pick<RankTask, 'checkpointing' | 'logging'>;
@@ -63,25 +66,25 @@ export function checkpointScheme(task: Modes & Pick<RankTask, 'interval' | 'offs
 }
 
 export function loggingScheme(
-  task: Modes & Pick<RankTask, 'logBatch' | 'logFlushMs' | 'logAt'>,
+  task: Modes & Pick<RankTask, 'logBatch' | 'logFlushMs' | 'logAt' | 'rank' | 'storePath' | 'durability'>,
   support: { dependencies: Dependencies; copies: SenderCopies },
   open: (e: Endpoint) => LoggerLink,
 ): RankLoggingScheme {
+  const dir = task.storePath;
   // The copies the logger's answers may prune: those whose content a receiver's log holds
   // (receiver-based only), and never those independent checkpoints save.
   const prunable = CHECKPOINT_NEEDS[task.checkpointing].copies || task.logAt === 'sender' ? NO_COPIES : support.copies;
-  // Pessimistic sender-based determinants wait in memory until a send needs them durable
-  // (one message per step to the logger instead of one per delivery); receiver-based ones go
-  // at once, since the delivery waits for them.
-  const volatile =
-    task.logging === 'optimistic' ? { batch: task.logBatch, flushMs: task.logFlushMs } : task.logAt === 'sender' ? { batch: LOG_WINDOW / 4, flushMs: 2 } : null;
+  // Receiver-based pessimistic records go at once: the delivery waits for them.
+  const volatile = task.logging === 'optimistic' ? { batch: task.logBatch, flushMs: task.logFlushMs } : null;
   const channel = () => new LogChannel(open, volatile, prunable);
   switch (task.logging) {
     case 'none':
       return new NoLogging();
     case 'pessimistic':
-      return task.logAt === 'sender' ? new SenderBasedLogging(channel(), support.dependencies, true) : new PessimisticLogging(channel(), support.dependencies);
+      if (task.logAt === 'receiver') return new PessimisticLogging(channel(), support.dependencies);
+      if (dir === null) throw new CkptError('ERR_INTERNAL', 'pessimistic sender-based logging needs a store for its determinant journal');
+      return new JournaledPessimistic(new JournalWriter(dir, task.rank, task.durability === 'flushed'), () => readJournal(dir, task.rank).rows);
     case 'optimistic':
-      return task.logAt === 'sender' ? new SenderBasedLogging(channel(), support.dependencies, false) : new OptimisticLogging(channel(), support.dependencies);
+      return task.logAt === 'sender' ? new SenderBasedLogging(channel(), support.dependencies) : new OptimisticLogging(channel(), support.dependencies);
   }
 }

@@ -114,7 +114,7 @@ export class IndependentCheckpoints {
     this.collected += gc.manifestsDeleted;
     // Copies of rank i's messages to j at or below what j's checkpoint on the line holds.
     for (let i = 0; i < this.host.size; i++) {
-      this.host.send(i, { v: 1, kind: 'collect', bounds: line.map((c, j) => (j === i ? 0 : c.known[i]!)) });
+      this.host.send(i, { v: 1, kind: 'collect', bounds: line.map((c, j) => (j === i ? 0 : c.known[i]!)), delivered: line[i]!.delivered });
     }
   }
 }

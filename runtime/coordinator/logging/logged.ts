@@ -32,7 +32,13 @@ export abstract class LoggedScheme implements LoggingScheme {
 
   abstract ceiling(rank: number, checkpoint: number, reached: number): number;
 
-  attach(rank: number, delivered: number): Endpoint {
+  /** Ranks log through the coordinator's logger (pessimistic sender-based ranks keep their own journal). */
+  protected get usesLogger(): boolean {
+    return true;
+  }
+
+  attach(rank: number, delivered: number): Endpoint | null {
+    if (!this.usesLogger) return null;
     const { local, remote } = this.transport.pair<never, never>();
     this.logger.attach(rank, local, delivered);
     return remote;
@@ -69,16 +75,15 @@ export abstract class LoggedScheme implements LoggingScheme {
   report(r: Report, waitMs: number, ranks: readonly RankLoggingFigures[]): void {
     const s = this.logger.stats;
     const sum = (f: (x: RankLoggingFigures) => number) => ranks.reduce((a, x) => a + f(x), 0);
+    // Pessimistic sender-based ranks log their determinants themselves (rank/logging/journaled.ts).
     r.logging = {
-      messages: s.messages,
+      messages: s.messages + sum((x) => x.determinants),
       bytes: s.bytes,
-      records: s.records,
-      flushes: s.flushes,
+      records: s.records + sum((x) => x.determinants),
+      flushes: s.flushes + sum((x) => x.journalWrites),
       flushMs: s.flushMs,
       logAt: this.logAt,
       durability: this.durability,
-      heldMs: sum((x) => x.heldMs),
-      heldMessages: sum((x) => x.heldMessages),
       copiesPeakBytes: sum((x) => x.copiesPeakBytes),
       copiesBytes: sum((x) => x.copiesBytes),
     };

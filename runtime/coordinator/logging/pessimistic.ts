@@ -23,6 +23,11 @@ export class PessimisticLogging extends LoggedScheme {
    * senders hold (or regenerate) every content, and a choice whose determinant was lost was
    * seen by no one (re-execution may make it anew).
    */
+  /** Sender-based ranks write their determinants to their own journals (rank/logging/journaled.ts). */
+  protected override get usesLogger(): boolean {
+    return this.logAt === 'receiver';
+  }
+
   ceiling(rank: number, checkpoint: number, reached: number): number {
     return Math.max(checkpoint, this.logAt === 'sender' ? reached : this.logger.durable(rank));
   }

@@ -92,8 +92,12 @@ export class CoordinatedRank implements RankCheckpointScheme {
   /** The round is decided: the written checkpoint becomes the incremental base or garbage. */
   private settle(committed: boolean): void {
     this.ctx.io?.settle(committed);
-    // A committed cut holds everything sent before it: no recovery needs older copies.
-    if (committed) this.ctx.copies.clear();
+    // A committed cut holds everything sent before it: no recovery needs older copies, and
+    // nothing was delivered since the cut (message blocking), so the counters are the cut's.
+    if (committed) {
+      this.ctx.copies.clear();
+      this.ctx.committed(this.ctx.comm.getCounters().delivered);
+    }
   }
 
   private onMarker(src: number, round: number): void {

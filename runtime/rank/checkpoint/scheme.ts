@@ -36,6 +36,8 @@ export interface RankContext {
   guard<T>(p: Promise<T>): Promise<T>;
   /** Run `fn`, which calls into LMDB, as a native section (storage/rank-store.ts). */
   native<T>(fn: () => T | Promise<T>): Promise<T>;
+  /** A checkpoint of this rank covering deliveries up to `delivered` was committed (the log may shed what it covers). */
+  committed(delivered: number): void;
 }
 
 export interface RankCheckpointScheme {

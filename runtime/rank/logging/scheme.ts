@@ -6,7 +6,6 @@
 import type { Endpoint } from '../../transport/transport.js';
 import type { StoredContent, StoredDeterminant } from '../../../storage/message-log.js';
 import type { MessageHooks } from '../message-hooks.js';
-import type { SendGate } from '../outbox.js';
 
 /** What a replay of deliveries (from, to] reads back from the log. */
 export interface Logged {
@@ -21,8 +20,6 @@ export interface LogReader {
 
 export interface RankLoggingScheme {
   readonly hooks: MessageHooks;
-  /** What an outgoing message waits for before it leaves (pessimistic sender-based: durable determinants). */
-  readonly gate?: SendGate;
   /** A replay takes contents from the senders as they resend them (sender-based), not from the log. */
   readonly contentsFromSenders: boolean;
   /** Records go to the logger at `endpoint` from now on (a global rollback hands a fresh one). */
@@ -33,6 +30,12 @@ export interface RankLoggingScheme {
   abort(reason: unknown): void;
   /** What replaying deliveries (from, to] needs. */
   logged(reader: LogReader | null, rank: number, from: number, to: number): Logged;
+  /** Restored to delivery `delivered` (a replay follows, or not): what the log holds past it may be void. */
+  restored?(delivered: number, replaying: boolean): void;
+  /** A checkpoint of this rank covering deliveries up to `delivered` is committed. */
+  committed?(delivered: number): void;
+  /** Figures the rank reports when it finishes (what it logged itself). */
+  readonly figures?: { determinants: number; journalWrites: number; journalBytes: number };
   /** Time the job waited for the log (the protocol's cost on the critical path). */
   readonly waitMs: number;
   close(): void;
