@@ -139,7 +139,12 @@ export class LocalizedRecovery {
         for (const d of logging.history(r, from, ceiling)) dvs.set(d.i, d.dv);
         const f = this.frozen.get(r);
         if (f?.dv) dvs.set(ceiling, f.dv);
-        const lower = logging.replays ? undefined : (x: number) => previousCheckpoint(cands[r]!, x);
+        // An interval between checkpoints is reachable only by replaying logged deliveries:
+        // up to what the log holds (a survivor synced all of it; a failed rank's last records
+        // may be lost with it). Below that, only checkpoints are restorable, and only their
+        // dependency vectors are known.
+        const loggedTo = this.failed.includes(r) ? logging.durable(r) : ceiling;
+        const lower = (x: number) => (logging.replays && x - 1 <= loggedTo ? x - 1 : previousCheckpoint(cands[r]!, x));
         return { floor: from, ceiling, dvAt: (x: number) => dvs.get(x) ?? choice(r, x).dv, lower };
       });
       rec = maxRecoverableState(histories);
