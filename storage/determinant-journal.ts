@@ -26,6 +26,9 @@ import type { StoredDeterminant } from './message-log.js';
 
 const MAGIC = 0xd37e4a11;
 const HEADER = 12;
+/** The magic number as records start with it (little-endian), to find the next candidate record. */
+const MAGIC_BYTES = Buffer.alloc(4);
+MAGIC_BYTES.writeUInt32LE(MAGIC, 0);
 /** Zeros added to the file at a time (one size change, and one metadata commit, per chunk). */
 const PREALLOCATE = 1 << 20;
 
@@ -81,7 +84,7 @@ export function readJournal(dir: string, rank: number): JournalRead {
     // Zeros (the preallocated room) or a record torn by a crash end the journal; a good record
     // after that means damage.
     if (!validAt(buf, at)) {
-      for (let k = at + 1; k + HEADER <= buf.length; k++) {
+      for (let k = buf.indexOf(MAGIC_BYTES, at + 1); k >= 0 && k + HEADER <= buf.length; k = buf.indexOf(MAGIC_BYTES, k + 1)) {
         if (validAt(buf, k)) {
           damage = `${path}: record at byte ${at} is damaged`;
           break;
@@ -104,8 +107,9 @@ export class JournalWriter {
   /** Where the next record goes, and how far the file is preallocated. */
   private end = 0;
   private allocated = 0;
-  /** Bytes appended, records, and time spent writing and flushing (the protocol's own cost). */
-  bytes = 0;
+  /** What the file holds, by delivery index: the rank is its only writer, so it is never read again. */
+  private readonly rows = new Map<number, Row>();
+  /** Records appended, and time spent writing and flushing them (the protocol's own cost). */
   records = 0;
   writeMs = 0;
 
@@ -115,7 +119,8 @@ export class JournalWriter {
     private readonly flushed: boolean,
   ) {
     const path = journalPath(dir, rank);
-    const { validBytes } = readJournal(dir, rank);
+    const { rows, validBytes } = readJournal(dir, rank);
+    for (const r of rows) this.rows.set(r.i, r);
     this.fd = openSync(path, existsSync(path) ? 'r+' : 'w+');
     this.end = validBytes;
     this.allocated = fstatSync(this.fd).size;
@@ -143,16 +148,17 @@ export class JournalWriter {
     writeSync(this.fd, f, 0, f.byteLength, this.end);
     if (this.flushed) fdatasyncSync(this.fd);
     this.end += f.byteLength;
-    this.bytes += f.byteLength;
+    for (const r of rows) this.rows.set(r.i, r);
     this.records++;
     this.writeMs += performance.now() - t0;
   }
 
   /** Keep only the rows `keep` accepts (a commit covered the others, or a restore voided them). */
   rewrite(keep: (i: number) => boolean): void {
-    const rows = readJournal(this.dir, this.rank).rows;
-    const kept = rows.filter((r) => keep(r.i));
-    if (kept.length === rows.length) return;
+    const kept = this.between(-Infinity, Infinity).filter((r) => keep(r.i));
+    if (kept.length === this.rows.size) return;
+    this.rows.clear();
+    for (const r of kept) this.rows.set(r.i, r);
     const path = journalPath(this.dir, this.rank);
     const tmp = `${path}.tmp`;
     const fd = openSync(tmp, 'w');
@@ -173,6 +179,11 @@ export class JournalWriter {
     this.fd = openSync(path, 'r+');
     this.end = body.byteLength;
     this.allocated = body.byteLength + PREALLOCATE;
+  }
+
+  /** Rows with index in (from, to], in index order. */
+  between(from: number, to: number): Row[] {
+    return [...this.rows.values()].filter((r) => r.i > from && r.i <= to).sort((a, b) => a.i - b.i);
   }
 
   close(): void {

@@ -21,7 +21,7 @@ import { PessimisticLogging } from './logging/pessimistic.js';
 import type { RankLoggingScheme } from './logging/scheme.js';
 import { SenderBasedLogging } from './logging/sender-based.js';
 import { JournaledPessimistic } from './logging/journaled.js';
-import { JournalWriter, readJournal } from '../../storage/determinant-journal.js';
+import { JournalWriter } from '../../storage/determinant-journal.js';
 import { NO_COPIES, SentCopies, type SenderCopies } from './sent-copies.js';
 
 type Modes = Pick<RankTask, 'checkpointing' | 'logging'>;
@@ -83,7 +83,7 @@ export function loggingScheme(
     case 'pessimistic':
       if (task.logAt === 'receiver') return new PessimisticLogging(channel(), support.dependencies);
       if (dir === null) throw new CkptError('ERR_INTERNAL', 'pessimistic sender-based logging needs a store for its determinant journal');
-      return new JournaledPessimistic(new JournalWriter(dir, task.rank, task.durability === 'flushed'), () => readJournal(dir, task.rank).rows);
+      return new JournaledPessimistic(new JournalWriter(dir, task.rank, task.durability === 'flushed'));
     case 'optimistic':
       return task.logAt === 'sender' ? new SenderBasedLogging(channel(), support.dependencies) : new OptimisticLogging(channel(), support.dependencies);
   }

@@ -2,11 +2,12 @@
  * What the logging protocols share (all extend it): a channel to the logger, the sync a
  * freeze needs and the replay read. Each protocol decides what it logs and when the job must
  * wait for it:
- * - receiver-based (the textbook form; receiver-pessimistic.ts, receiver-optimistic.ts): the
+ * - receiver-based (`--log-at receiver`, the textbook form; pessimistic.ts, optimistic.ts): the
  *   content at arrival and a determinant at each delivery; they differ in how much must be
  *   durable before a delivery reaches the job;
- * - sender-based (sender-based.ts): contents stay in the senders' memory; only determinants
- *   go to the log.
+ * - optimistic sender-based (sender-based.ts): contents stay in the senders' memory; a record
+ *   per delivery goes to the log. (Pessimistic sender-based logging, journaled.ts, writes its
+ *   own journal and needs no channel.)
  */
 import type { AppMessage } from '../../wire.js';
 import type { Endpoint } from '../../transport/transport.js';

@@ -26,11 +26,7 @@ export class JournaledPessimistic implements RankLoggingScheme {
   /** Determinants this rank logged. */
   determinantsLogged = 0;
 
-  constructor(
-    private readonly journal: JournalWriter,
-    /** The journal as readers see it (a replay reads the rows it needs). */
-    private readonly read: () => Row[],
-  ) {
+  constructor(private readonly journal: JournalWriter) {
     this.hooks = {
       delivered: (m, d) => {
         // Re-executed deliveries the journal determined log nothing new.
@@ -52,8 +48,8 @@ export class JournaledPessimistic implements RankLoggingScheme {
   get waitMs(): number {
     return this.journal.writeMs;
   }
-  get figures(): { determinants: number; journalWrites: number; journalBytes: number } {
-    return { determinants: this.determinantsLogged, journalWrites: this.journal.records, journalBytes: this.journal.bytes };
+  get figures(): { determinants: number; journalWrites: number } {
+    return { determinants: this.determinantsLogged, journalWrites: this.journal.records };
   }
 
   connect(_endpoint: Endpoint | null): void {}
@@ -85,7 +81,7 @@ export class JournaledPessimistic implements RankLoggingScheme {
   }
 
   logged(_reader: LogReader | null, _rank: number, from: number, to: number): Logged {
-    return { determinants: this.read().filter((r) => r.i > from && r.i <= to), contents: new Map() };
+    return { determinants: this.journal.between(from, to), contents: new Map() };
   }
 
   close(): void {

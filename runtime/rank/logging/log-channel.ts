@@ -18,11 +18,7 @@ import type { SenderCopies } from '../sent-copies.js';
 /** Records a rank may have outstanding at the logger before its deliveries wait. */
 export const LOG_WINDOW = 4096;
 
-/**
- * Records kept in the rank's memory before they go to the logger: optimistic logging's
- * volatile log, and pessimistic sender-based logging's determinants, which need to be durable
- * only before the rank's next message leaves (a send ships them at once, see `durableAt`).
- */
+/** Optimistic logging's volatile log: records kept in the rank's memory before they go to the logger. */
 export interface VolatileBuffer {
   /** Ship to the logger once this many records are buffered. */
   batch: number;
@@ -118,24 +114,13 @@ export class LogChannel {
   waitFor(need: number): Promise<void> | undefined {
     const n = Math.max(need, this.posted - this.window);
     if (n <= this.durableRecords) return;
-    const t0 = performance.now();
-    return this.durableAt(n).then(() => {
-      this.waitMs += performance.now() - t0;
-    });
-  }
-
-  /** Resolves once `n` records are durable (the job does not wait on this: no waitMs). */
-  durableAt(n: number): Promise<void> {
-    if (n <= this.durableRecords) return Promise.resolve();
     this.ship(); // never wait on records still in the volatile buffer
     const d = deferred<void>();
     this.waiters.push({ n, d });
-    return d.promise;
-  }
-
-  /** Records posted but not yet durable (or still in the volatile buffer). */
-  get pending(): number {
-    return this.posted - this.durableRecords;
+    const t0 = performance.now();
+    return d.promise.then(() => {
+      this.waitMs += performance.now() - t0;
+    });
   }
 
   /** Resolves once everything posted before is durable. */

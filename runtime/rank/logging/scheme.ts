@@ -35,7 +35,7 @@ export interface RankLoggingScheme {
   /** A checkpoint of this rank covering deliveries up to `delivered` is committed. */
   committed?(delivered: number): void;
   /** Figures the rank reports when it finishes (what it logged itself). */
-  readonly figures?: { determinants: number; journalWrites: number; journalBytes: number };
+  readonly figures?: { determinants: number; journalWrites: number };
   /** Time the job waited for the log (the protocol's cost on the critical path). */
   readonly waitMs: number;
   close(): void;
