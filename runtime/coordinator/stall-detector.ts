@@ -31,6 +31,8 @@ export interface StallHost {
   readonly startupTimeoutMs: number;
   /** How long nothing may move before blocked receives are a deadlock. */
   readonly quietMs: number;
+  /** How long nothing may move before a recovery is stuck (RECOVERY_QUIET_MS unless given). */
+  readonly recoveryQuietMs?: number;
   handle(rank: number): RankHandle;
   ending(): boolean;
   recovering(): boolean;
@@ -109,7 +111,7 @@ export class StallDetector {
       return;
     }
     const quiet = now - this.recoveryQuietSince;
-    if (quiet < RECOVERY_QUIET_MS) return;
+    if (quiet < (this.host.recoveryQuietMs ?? RECOVERY_QUIET_MS)) return;
     this.host.fail(new CkptError('ERR_DEADLOCK', `deadlock: a recovery made no progress: no message has moved for ${Math.round(quiet)} ms while ranks were being restored and re-executed`));
   }
 

@@ -186,6 +186,26 @@ describe('localized recovery planning (fake host)', () => {
     expect(f.sent.filter((s) => s.m.kind === 'rewire').map((s) => s.rank)).toEqual([0]);
   });
 
+  it('optimistic: a failed rank whose records were lost goes back checkpoint by checkpoint, never to an interval between them', async () => {
+    // Rank 1 failed with checkpoints at deliveries 6 and 10 and only 2 records durable: the
+    // intervals 7..9 cannot be replayed. Rank 0 depends on rank 1's lost interval 12, so it
+    // goes back to 7; rank 1's checkpoint at 10 depends on rank 0's 8, so rank 1 must go back
+    // to its checkpoint at 6 (not to 9, whose dependencies nobody knows).
+    const cp = (round: number, delivered: number, dv: number[]) => ({ restore: { kind: 'checkpoint', round }, step: delivered, delivered, dv });
+    const history = { 0: [{ i: 7, dv: [7, 5] }, { i: 8, dv: [8, 12] }, { i: 9, dv: [9, 12] }] };
+    const f = recoveryHost(2, fakeLog([9, 2], history), true);
+    const cands = [[{ restore: { kind: 'initial' }, step: 0, delivered: 0, dv: [0, 0] }], [{ restore: { kind: 'initial' }, step: 0, delivered: 0, dv: [0, 0] }, cp(1, 6, [3, 6]), cp(2, 10, [8, 10])]];
+    const host = { ...f.host, candidates: (r: number) => cands[r]!, store: { manifest: (_r: number, round: number) => ({ counters: { delivered: round === 1 ? 6 : 10, sendSeq: [0, 0] } }) } };
+    const rec = new LocalizedRecovery(host as any, [1], [{ record: failure(), startedAt: 0 }], [9, 9], [0, 0]);
+    rec.begin();
+    await rec.onMessage(frozen(0, 9, [9, 12]));
+    const rolled = f.sent.filter((s) => s.m.kind === 'rollback' || s.m.kind === 'respawn').map((s) => [s.rank, s.m.replay.to, s.m.restore]);
+    expect(rolled).toEqual([
+      [0, 7, { kind: 'initial' }],
+      [1, 6, { kind: 'checkpoint', round: 1 }],
+    ]);
+  });
+
   it('ignores answers of another epoch', async () => {
     const f = recoveryHost(2, fakeLog([1, 1]), false);
     const rec = new LocalizedRecovery(f.host as any, [1], [{ record: failure(), startedAt: 0 }], [1, 1], [0, 0]);

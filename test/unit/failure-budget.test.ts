@@ -57,14 +57,14 @@ describe('deadlock and stall detection', () => {
     expect(describeDeadlock([{ rank: 0, source: WAIT_ANY, tag: WAIT_ANY }], 1, 5)).toMatch(/waits for any rank \(any tag\)/);
   });
 
-  function host(ranks: number, over: Partial<{ stepTimeoutMs: number | null; recovering: boolean }> = {}) {
+  function host(ranks: number, over: Partial<{ stepTimeoutMs: number | null; recovering: boolean; recoveryQuietMs: number }> = {}) {
     const status = new Int32Array(ranks * STATUS_SLOTS);
     const times = new Float64Array(ranks * TIME_SLOTS);
     for (let r = 0; r < ranks; r++) status[r * STATUS_SLOTS + SLOT_WAIT] = WAIT_NONE;
     const handles = Array.from({ length: ranks }, (_, rank) => ({ rank, state: 'alive', ready: true, exited: false, spawnedAt: performance.now() }));
     const failed: { code: string; message: string }[] = [];
     const detector = new StallDetector({
-      ranks, status, times, stepTimeoutMs: over.stepTimeoutMs ?? null, startupTimeoutMs: 60_000, quietMs: 0,
+      ranks, status, times, stepTimeoutMs: over.stepTimeoutMs ?? null, startupTimeoutMs: 60_000, quietMs: 0, recoveryQuietMs: over.recoveryQuietMs,
       handle: (r: number) => handles[r] as never, ending: () => false, recovering: () => over.recovering ?? false, fail: (e: { code: string; message: string }) => failed.push(e),
     });
     return { status, times, handles, failed, detector };
@@ -93,6 +93,20 @@ describe('deadlock and stall detection', () => {
     h.detector.check();
     h.detector.check();
     expect(h.failed).toEqual([]);
+  });
+
+  it('ends a recovery in which no message moves for its quiet period, and not one where messages move', () => {
+    const moving = host(2, { recovering: true, recoveryQuietMs: 0 });
+    for (let k = 1; k <= 3; k++) {
+      moving.status[1 * STATUS_SLOTS + SLOT_TRAFFIC] = k; // a replay is under way
+      moving.detector.check();
+    }
+    expect(moving.failed).toEqual([]);
+    const stuck = host(2, { recovering: true, recoveryQuietMs: 0 });
+    stuck.detector.check();
+    stuck.detector.check();
+    expect(stuck.failed.map((f) => f.code)).toEqual(['ERR_DEADLOCK']);
+    expect(stuck.failed[0]!.message).toMatch(/recovery made no progress/);
   });
 
   it('blames the rank that is not waiting for a message when a step overruns --step-timeout', () => {

@@ -1,0 +1,44 @@
+/** Sender copies in memory the rank owns (rank/sent-copies.ts over rank/copy-arena.ts). */
+import { describe, expect, it } from 'vitest';
+import { CHUNK_BYTES, CopyArena } from '../../dist/runtime/rank/copy-arena.js';
+import { SentCopies } from '../../dist/runtime/rank/sent-copies.js';
+
+const msg = (dst: number, seq: number, payload: unknown) => ({ k: 'm', src: 0, dst, seq, tag: 1, payload }) as any;
+
+describe('sender copies', () => {
+  it('keep what was sent, whatever the job does to its array afterwards, with the same element type', () => {
+    const c = new SentCopies(2);
+    const a = Float64Array.of(1.5, 2.5, 3.5);
+    c.sending(msg(1, 1, a));
+    c.sending(msg(1, 2, Uint8Array.of(7)));
+    c.sending(msg(1, 3, { x: [1] }));
+    a.fill(0);
+    const [m1, m2, m3] = c.after(1, 0);
+    expect(m1!.payload).toBeInstanceOf(Float64Array);
+    expect([...(m1!.payload as Float64Array)]).toEqual([1.5, 2.5, 3.5]);
+    expect([...(m2!.payload as Uint8Array)]).toEqual([7]);
+    expect(m3!.payload).toEqual({ x: [1] });
+    // Handed out detached: its own buffer, not a view of a shared chunk.
+    expect((m1!.payload as Float64Array).buffer.byteLength).toBe(24);
+    expect(c.bytes).toBe(25);
+  });
+
+  it('pruned copies free their bytes, and a chunk with no copies left is written again', () => {
+    const arena = new CopyArena();
+    const big = new Uint8Array(CHUNK_BYTES / 2 + 8);
+    const first = arena.copy(big);
+    const second = arena.copy(big); // does not fit: a second chunk
+    expect(second.chunk).not.toBe(first.chunk);
+    arena.release(first.chunk); // the first chunk is free: pooled
+    arena.release(second.chunk); // the tail is free: reused from its start
+    const third = arena.copy(Uint8Array.of(9));
+    expect(third.chunk).toBe(second.chunk);
+    expect((third.view as Uint8Array).byteOffset).toBe(0);
+    const c = new SentCopies(3);
+    for (let seq = 1; seq <= 4; seq++) c.sending(msg(2, seq, new Float64Array(4)));
+    c.prune([0, 0, 2]);
+    expect(c.after(2, 0).map((m: any) => m.seq)).toEqual([3, 4]);
+    expect(c.bytes).toBe(2 * 32);
+    expect(c.peakBytes).toBe(4 * 32);
+  });
+});
