@@ -82,6 +82,37 @@ export interface Row {
   rolledBack: number;
   /** null: the job is nondeterministic (any-source receives), nothing to compare. */
   digestMatches: boolean | null;
+  /** Where the cost was paid: ms per rank (report.costs / ranks), medians over rounds. */
+  costs: RowCosts;
+}
+
+export interface RowCosts {
+  barrier: number;
+  blocking: number;
+  writeWait: number;
+  log: number;
+  snapshots: number;
+  senderCopies: number;
+  checksumEncode: number;
+  offCriticalPath: number;
+  /** Integers piggybacked per application message. */
+  piggybackPerMessage: number;
+}
+
+function rowCosts(rs: Report[]): RowCosts {
+  const med = (f: (r: Report) => number) => summarize(rs.map(f)).median;
+  const per = (f: (c: NonNullable<Report['costs']>) => number) => med((r) => (r.costs ? f(r.costs) / r.ranks : 0));
+  return {
+    barrier: per((c) => c.blockedMs.checkpointBarrier),
+    blocking: per((c) => c.blockedMs.messageBlocking),
+    writeWait: per((c) => c.blockedMs.checkpointWrite),
+    log: per((c) => c.blockedMs.log),
+    snapshots: per((c) => c.copyMs.snapshots),
+    senderCopies: per((c) => c.copyMs.senderCopies),
+    checksumEncode: per((c) => c.writeMs.checksumEncode),
+    offCriticalPath: per((c) => c.writeMs.offCriticalPath),
+    piggybackPerMessage: med((r) => (r.costs && r.messages.sent ? r.costs.piggybackedValues / r.messages.sent : 0)),
+  };
 }
 
 export async function protocolMatrix(spec: MatrixSpec, work: string, reference: () => Promise<string>): Promise<Row[]> {
@@ -130,6 +161,7 @@ export async function protocolMatrix(spec: MatrixSpec, work: string, reference: 
       reexecutedSteps: med((r) => sumF(r, (f) => f.reexecutedSteps)),
       rolledBack: rs[0]!.failures[0]?.rolledBack.length ?? 0,
       digestMatches: ref === null ? null : rs.every((r) => r.result.digest === ref),
+      costs: rowCosts(rs),
     };
   });
 }

@@ -45,6 +45,8 @@ export function summary(r: Report): string {
     const kinds = c.forced !== undefined ? ` (${c.basic} basic, ${c.forced} forced)` : '';
     out.push(`  checkpoints  ${c.committed} committed${kinds}${c.aborted ? `, ${c.aborted} aborted` : ''}; ${bytes(c.bytesWritten)} written of ${bytes(c.bytesLogical)} logical`);
   }
+  const costs = costLine(r);
+  if (costs) out.push(costs);
   out.push(`  failures     ${r.failures.length === 0 ? 'none' : r.failures.length}`);
   for (const f of r.failures) {
     const line = f.recoveryLine.map((e) => e.checkpointStep ?? '-');
@@ -68,6 +70,28 @@ export function summary(r: Report): string {
   }
   out.push(`  store        ${r.store}`);
   return out.join('\n');
+}
+
+/** Where the protocols' cost was paid, per rank (what compares with the wall-time overhead); omitted when nothing was. */
+function costLine(r: Report): string | null {
+  const c = r.costs;
+  if (!c) return null;
+  const per = (x: number) => ms(x / r.ranks);
+  const parts: [string, number][] = [
+    ['checkpoint barrier', c.blockedMs.checkpointBarrier],
+    ['message blocking', c.blockedMs.messageBlocking],
+    ['waiting for writes', c.blockedMs.checkpointWrite],
+    ['waiting for the log', c.blockedMs.log],
+    ['snapshot copies', c.copyMs.snapshots],
+    ['sender copies', c.copyMs.senderCopies],
+    ['checksums/encoding', c.writeMs.checksumEncode],
+  ];
+  const shown = parts.filter(([, v]) => v >= 0.05 * r.ranks);
+  const bg = c.writeMs.offCriticalPath > 0 ? `; writes off the critical path ${per(c.writeMs.offCriticalPath)}` : '';
+  const pig = c.piggybackedValues > 0 ? `; ${c.piggybackedValues} values piggybacked` : '';
+  if (shown.length === 0 && !bg && !pig) return null;
+  const list = shown.length ? shown.map(([k, v]) => `${k} ${per(v)}`).join(', ') : 'nothing on the rank threads';
+  return `  costs        per rank: ${list}${bg}${pig}`;
 }
 
 export function progressLine(job: string, p: Progress): string {

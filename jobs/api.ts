@@ -70,6 +70,17 @@ export interface Job<P extends Params = Params> {
   readonly params: Record<string, ParamSpec>;
   /** True when the digest depends only on params and steps (not on timing or delivery order). */
   readonly deterministic: boolean;
+  /**
+   * How a step writes its state, for communication-induced checkpointing: a forced checkpoint
+   * sits right before a delivery in the middle of a step and saves the state as it was when
+   * the step began (restoring replays the step's deliveries up to there). `'after-receives'`:
+   * until its last receive of the step has returned, a step writes no element of the arrays
+   * its state held when the step began (it may assign `state.values` and put other arrays
+   * into `state.arrays`, as double-buffered stencils do); cic then saves those arrays as they
+   * are, without a copy per step. `'anywhere'` (the default): cic copies the whole state at
+   * every step start. With `--verify`, every forced checkpoint checks the declaration.
+   */
+  readonly stateWrites?: 'after-receives' | 'anywhere';
   /** Steps when `--steps` is omitted; null means the job stops itself (`maxSteps` caps it). */
   defaultSteps(p: P): number | null;
   /** A safety cap for jobs that stop themselves. */

@@ -7,6 +7,12 @@
  * velocity every 100 steps while the lid ramps up (the classic "process broadcasts a new
  * velocity" pattern). Every `check` steps an allreduce(max) of the velocity change decides
  * steady state; max is exact in floating point, so every rank count stops at the same step.
+ *
+ * The step writes its state only after its last receive (`stateWrites: 'after-receives'`):
+ * it collides out of place into a scratch lattice, receives the halos into that, streams into
+ * a second scratch lattice and only then makes that the state (three lattices rotate). The
+ * arrays a step starts from are therefore intact at every delivery, and communication-induced
+ * checkpointing saves them without copying the state every step.
  */
 import { defineJob, bytesOf, type JobState, type LocalOutput } from './api.js';
 import { rowRange } from './decomposition.js';
@@ -18,7 +24,24 @@ const BCAST_EVERY = 100;
 
 type CavityParams = { n: number; re: number; lid: number; ramp: number; check: number; tol: number };
 
-const scratch = new WeakMap<JobState, Float64Array>();
+/** A rank's scratch arrays: the post-collision lattice, the next state's lattice and velocities. */
+interface Scratch {
+  post: Float64Array;
+  next: Float64Array;
+  u: Float64Array;
+}
+const scratch = new WeakMap<JobState, Scratch>();
+
+function scratchOf(state: JobState): Scratch {
+  const f = state.arrays.f as Float64Array;
+  const uPrev = state.arrays.uPrev as Float64Array;
+  let s = scratch.get(state);
+  if (!s || s.post.length !== f.length || s.u.length !== uPrev.length) {
+    s = { post: new Float64Array(f.length), next: new Float64Array(f.length), u: new Float64Array(uPrev.length) };
+    scratch.set(state, s);
+  }
+  return s;
+}
 
 function nu(p: CavityParams): number {
   return (p.lid * p.n) / p.re;
@@ -42,6 +65,7 @@ export default defineJob<CavityParams>({
   name: 'cavity',
   description: 'lid-driven cavity, D2Q9 lattice Boltzmann (TRT), run to steady state by default',
   deterministic: true,
+  stateWrites: 'after-receives',
   params: {
     n: { type: 'int', default: 128, min: 4, max: 16384, description: 'cells per side' },
     re: { type: 'number', default: 100, min: 1e-3, max: 1e5, description: 'Reynolds number lid*n/nu' },
@@ -77,29 +101,40 @@ export default defineJob<CavityParams>({
       state.values.lid = await ctx.bcast(0, ctx.rank === 0 ? lidAt(p, ctx.step) : undefined);
     }
     const f = state.arrays.f as Float64Array;
-    collide(f, stride, nx, (count + 1) * nx, relaxation(nu(p)));
+    const sc = scratchOf(state);
+    const post = sc.post;
+    collide(post, stride, nx, (count + 1) * nx, relaxation(nu(p)), f);
     const below = ctx.rank - 1;
     const above = ctx.rank + 1 < ctx.size ? ctx.rank + 1 : -1;
-    if (above >= 0) ctx.send(above, TAG_UP, packRow(f, stride, count * nx, nx, UP), { transfer: true });
-    if (below >= 0) ctx.send(below, TAG_DOWN, packRow(f, stride, nx, nx, DOWN), { transfer: true });
-    if (below >= 0) unpackRow(f, stride, 0, nx, UP, (await ctx.recv<Float64Array>(below, TAG_UP)).payload);
-    if (above >= 0) unpackRow(f, stride, (count + 1) * nx, nx, DOWN, (await ctx.recv<Float64Array>(above, TAG_DOWN)).payload);
-    let out = scratch.get(state);
-    if (!out || out.length !== f.length) out = new Float64Array(f.length);
-    stream(f, out, nx, count, start, nx, state.values.lid as number);
+    if (above >= 0) ctx.send(above, TAG_UP, packRow(post, stride, count * nx, nx, UP), { transfer: true });
+    if (below >= 0) ctx.send(below, TAG_DOWN, packRow(post, stride, nx, nx, DOWN), { transfer: true });
+    if (below >= 0) unpackRow(post, stride, 0, nx, UP, (await ctx.recv<Float64Array>(below, TAG_UP)).payload);
+    if (above >= 0) unpackRow(post, stride, (count + 1) * nx, nx, DOWN, (await ctx.recv<Float64Array>(above, TAG_DOWN)).payload);
+    const out = sc.next;
+    stream(post, out, nx, count, start, nx, state.values.lid as number);
+    // Ghost rows of the new state: what this step received (at walls, never read), so that the
+    // state after a step depends only on the state before it and the messages (--verify).
+    for (let i = 0; i < 9; i++) {
+      out.set(post.subarray(i * stride, i * stride + nx), i * stride);
+      out.set(post.subarray(i * stride + (count + 1) * nx, (i + 1) * stride), i * stride + (count + 1) * nx);
+    }
     state.arrays.f = out;
-    scratch.set(state, f);
+    sc.next = f;
 
     if ((ctx.step + 1) % p.check === 0) {
+      // Velocities into scratch: the allreduce below is a receive, and uPrev is state.
       const prev = state.arrays.uPrev as Float64Array;
+      const u = sc.u;
       let local = 0;
       for (let c = 0; c < count * nx; c++) {
         const [ux, uy] = velocity(out, stride, c + nx);
         local = Math.max(local, Math.abs(ux - prev[2 * c]!), Math.abs(uy - prev[2 * c + 1]!));
-        prev[2 * c] = ux;
-        prev[2 * c + 1] = uy;
+        u[2 * c] = ux;
+        u[2 * c + 1] = uy;
       }
       const change = (await ctx.allreduce(local, 'max')) / p.lid;
+      state.arrays.uPrev = u;
+      sc.u = prev;
       state.values.maxChange = change;
       const converged = ctx.step + 1 > p.ramp + p.check && change < p.tol;
       state.values.converged = converged;

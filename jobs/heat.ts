@@ -24,6 +24,7 @@ export default defineJob<HeatParams>({
   name: 'heat',
   description: 'explicit 2-D heat equation with an analytic solution',
   deterministic: true,
+  stateWrites: 'after-receives',
   params: {
     n: { type: 'int', default: 128, min: 3, max: 20000, description: 'grid points per side' },
     alpha: { type: 'number', default: 1, min: 1e-12, description: 'diffusivity' },
@@ -63,8 +64,12 @@ export default defineJob<HeatParams>({
     const above = ctx.rank < ctx.size - 1 ? ctx.rank + 1 : -1;
     if (above >= 0) ctx.send(above, TAG_UP, u.slice(count * n, (count + 1) * n), { transfer: true });
     if (below >= 0) ctx.send(below, TAG_DOWN, u.slice(n, 2 * n), { transfer: true });
-    if (below >= 0) u.set((await ctx.recv<Float64Array>(below, TAG_UP)).payload, 0);
-    if (above >= 0) u.set((await ctx.recv<Float64Array>(above, TAG_DOWN)).payload, (count + 1) * n);
+    // Both halos are received before either is written: the state changes only after the
+    // step's last receive (stateWrites below).
+    const lo = below >= 0 ? (await ctx.recv<Float64Array>(below, TAG_UP)).payload : null;
+    const hi = above >= 0 ? (await ctx.recv<Float64Array>(above, TAG_DOWN)).payload : null;
+    if (lo) u.set(lo, 0);
+    if (hi) u.set(hi, (count + 1) * n);
     const r = p.cfl;
     const next = new Float64Array(u.length);
     for (let lr = 1; lr <= count; lr++) {

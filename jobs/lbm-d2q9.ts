@@ -29,14 +29,14 @@ export function initEquilibrium(f: Float64Array, stride: number, from: number, t
   for (let i = 0; i < 9; i++) f.fill(W[i]!, i * stride + from, i * stride + to);
 }
 
-/** TRT collision in place on local cells [from, to). */
-export function collide(f: Float64Array, stride: number, from: number, to: number, r: Relaxation): void {
+/** TRT collision of local cells [from, to) of `src` into `f` (the same array: in place). */
+export function collide(f: Float64Array, stride: number, from: number, to: number, r: Relaxation, src: Float64Array = f): void {
   const wp = r.omegaPlus;
   const wm = r.omegaMinus;
   const s = stride;
   for (let c = from; c < to; c++) {
-    const f0 = f[c]!, f1 = f[s + c]!, f2 = f[2 * s + c]!, f3 = f[3 * s + c]!, f4 = f[4 * s + c]!;
-    const f5 = f[5 * s + c]!, f6 = f[6 * s + c]!, f7 = f[7 * s + c]!, f8 = f[8 * s + c]!;
+    const f0 = src[c]!, f1 = src[s + c]!, f2 = src[2 * s + c]!, f3 = src[3 * s + c]!, f4 = src[4 * s + c]!;
+    const f5 = src[5 * s + c]!, f6 = src[6 * s + c]!, f7 = src[7 * s + c]!, f8 = src[8 * s + c]!;
     const rho = f0 + f1 + f2 + f3 + f4 + f5 + f6 + f7 + f8;
     const ux = (f1 - f3 + f5 - f6 - f7 + f8) / rho;
     const uy = (f2 - f4 + f5 + f6 - f7 - f8) / rho;

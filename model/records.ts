@@ -23,10 +23,17 @@ export interface AppMessage {
   arrival?: number;
   /** The sender's dependency vector (optimistic logging, Strom-Yemini 1985). */
   dv?: number[];
+  /** Instead of `dv`, where direct dependencies suffice: the sender's interval (deliveries so far) when it sent this. */
+  di?: number;
   /** Receiver-local: number of the log record holding this message's content (not sent). */
   rec?: number;
   /** The sender's checkpoint index (communication-induced checkpointing, BCS 1984). */
   ix?: number;
+  /**
+   * Independent checkpointing without logging: the seq of the last message from the receiver
+   * that the sender had delivered when it sent this one (checkpoint/independent.ts, acks).
+   */
+  ack?: number;
 }
 
 /** Chandy-Lamport marker: everything sent on this channel before it precedes the sender's cut. */
@@ -57,6 +64,8 @@ export interface ContentRecord {
   /** Arrival index at the receiver (orders undelivered messages after a replay). */
   at: number;
   dv?: number[];
+  /** The message's direct dependency (AppMessage.di): a replay merges it as the first delivery did. */
+  di?: number;
 }
 
 export interface DeterminantRecord {
@@ -90,6 +99,16 @@ export interface ArrayManifest {
   blocks: BlockRef[];
 }
 
+/** A segment of sender copies saved with an independent checkpoint (see Manifest.copySegments). */
+export interface CopySegmentRef {
+  round: number;
+  /** CRC32 of the segment's bytes as stored. */
+  crc: number;
+  bytes: number;
+  /** Per destination, the highest seq in the segment (0: none): it can go once every peer's line holds those. */
+  maxSeq: number[];
+}
+
 export interface Manifest {
   rank: number;
   round: number;
@@ -112,6 +131,13 @@ export interface Manifest {
    * `known`: per source, the highest seq the checkpoint holds (delivered or queued).
    */
   copies?: AppMessage[];
+  /**
+   * Independent checkpoints since sender copies are saved incrementally: each checkpoint
+   * writes only the copies sent since the rank's previous checkpoint (one segment, a block
+   * keyed [rank, COPY_SEGMENTS, 0, round]) and references the older segments that still hold
+   * copies a peer may need. `copies` is the older inline form, still read.
+   */
+  copySegments?: CopySegmentRef[];
   index?: number;
   forced?: boolean;
   tail?: { src: number; seq: number }[];

@@ -31,6 +31,27 @@ export interface FailureRecord {
   recoveredWith?: { target: number; step: number }[];
 }
 
+/**
+ * Rank time (ms, summed over ranks, failed incarnations included) by where it was paid:
+ * - blockedMs: ranks waiting: for the checkpoint cut and markers (barrier), for
+ *   CHECKPOINT_DONE (message blocking), for checkpoint writes (their own, or a previous one
+ *   still under way), for the message log;
+ * - copyMs: state snapshots (so a write can go on while the job runs; cic's per-step copies)
+ *   and sender copies of messages;
+ * - writeMs: on the rank thread (waiting for writes, checksums and encoding) and off the
+ *   critical path (LMDB's write thread and the disk, while the rank runs on);
+ * - piggybackedValues: integers carried on application messages (dependency vectors, the cic
+ *   index, acknowledgements);
+ * - checkpoints: basic (the protocol's schedule) and forced (cic, before a delivery).
+ */
+export interface CostBreakdown {
+  blockedMs: { checkpointBarrier: number; messageBlocking: number; checkpointWrite: number; log: number };
+  copyMs: { snapshots: number; senderCopies: number };
+  writeMs: { rankThread: number; checksumEncode: number; offCriticalPath: number };
+  piggybackedValues: number;
+  checkpoints: { basic: number; forced: number };
+}
+
 export interface Report {
   version: 1;
   job: string;
@@ -76,6 +97,8 @@ export interface Report {
     copiesBytes?: number;
   };
   messages: { sent: number };
+  /** Where the protocols' failure-free cost was paid (rank time summed over ranks; see CostBreakdown). */
+  costs?: CostBreakdown;
   failures: FailureRecord[];
   verify: { checkedSteps: number; mismatches: number; firstMismatch?: { rank: number; step: number } };
   store: string;

@@ -4,6 +4,7 @@
  * protocol version `v`; a rank refuses a task of another version. `epoch` counts recoveries:
  * a message stamped with an older epoch belongs to a world that was rolled back and is dropped.
  */
+import { COST_BASE, COST_SLOTS } from './costs.js';
 import type { Endpoint, PeerRow } from './transport/transport.js';
 import type { ErrorRecord } from '../model/errors.js';
 import type { LocalOutput, Params } from '../jobs/api.js';
@@ -130,7 +131,7 @@ export type FromRank =
   | { v: 1; kind: 'rewired'; rank: number; epoch: number }
   /** Replay done; `known[src]`: highest seq from src this rank has (delivered or queued). */
   | { v: 1; kind: 'replayed'; rank: number; epoch: number; known: number[]; step: number; replayed: number }
-  | { v: 1; kind: 'finished'; rank: number; epoch: number; step: number; output: LocalOutput; logWaitMs: number; logging: RankLoggingFigures }
+  | { v: 1; kind: 'finished'; rank: number; epoch: number; step: number; output: LocalOutput; logWaitMs: number; logging: RankLoggingFigures; sent: number }
   | { v: 1; kind: 'error'; rank: number; error: ErrorRecord };
 
 /** A rank's own logging figures, reported when it finishes. */
@@ -220,9 +221,10 @@ export const WAIT_ANY = -1;
 export const WAIT_FINISHED = -3;
 /**
  * Float64 slots per rank in `times`: wall time (ms since epoch) at which a failure was
- * injected; at which the running step began (0 between steps), for --step-timeout.
+ * injected; at which the running step began (0 between steps), for --step-timeout; then the
+ * rank's cost figures (costs.ts).
  */
-export const TIME_SLOTS = 2;
+export const TIME_SLOTS = COST_BASE + COST_SLOTS;
 export const TIME_FAILED_AT = 0;
 export const TIME_STEP_START = 1;
 

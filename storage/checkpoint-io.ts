@@ -13,7 +13,9 @@ import { openDatabases, type CodecDB } from './databases.js';
 import type { JobState, TypedArray } from '../jobs/api.js';
 import { allocTyped, typedArrayName } from './codec.js';
 import type { BlockKey, ManifestKey } from './layout.js';
-import type { ArrayManifest, Manifest } from '../model/records.js';
+import type { ArrayManifest, CopySegmentRef, Manifest } from '../model/records.js';
+import { COPY_SEGMENTS, blockRefs } from './manifest-blocks.js';
+import { decode, encode } from './codec.js';
 import type { AppMessage, ChannelCounters } from '../model/records.js';
 import { CkptError } from '../model/errors.js';
 
@@ -28,7 +30,9 @@ export interface CheckpointInput {
   /** Dependency vector at the cut (optimistic logging). */
   dv: number[] | null;
   /** Independent checkpoints: see Manifest. */
-  extra?: Pick<Manifest, 'copies' | 'index' | 'forced' | 'tail' | 'position' | 'known'>;
+  extra?: Pick<Manifest, 'index' | 'forced' | 'tail' | 'position' | 'known'>;
+  /** Independent checkpoints: the copies sent since the previous checkpoint, and older segments still needed. */
+  copies?: { fresh: AppMessage[]; kept: CopySegmentRef[] };
 }
 
 export interface WriteResult {
@@ -39,8 +43,29 @@ export interface WriteResult {
 /** Called between block batches; the `checkpoint` crash kind uses it to die mid-write. */
 export type MidWriteHook = (flushedBlocks: number, totalBlocks: number) => Promise<void> | void;
 
+/**
+ * A checkpoint whose bytes are decided: what `commit` puts and flushes. Once prepared with a
+ * snapshot, the rank's state may change while the commit runs (independent checkpoints write
+ * off the rank's critical path).
+ */
+export interface PreparedCheckpoint {
+  readonly manifest: Manifest;
+  readonly puts: { key: BlockKey; value: Uint8Array }[];
+  /** Time spent preparing (copying the snapshot, checksums, encoding copies), ms. */
+  readonly prepareMs: number;
+  /** Of which copying the snapshot, ms. */
+  readonly copyMs: number;
+  readonly snapshotBytes: number;
+  readonly nextPrevious: Map<string, { copy: Uint8Array; manifest: ArrayManifest }> | null;
+}
+
 function bytes(a: TypedArray): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** Message fields that mean something only to the receiver that holds them now. */
+function portable({ arrival: _a, rec: _r, ...m }: AppMessage): AppMessage {
+  return m;
 }
 
 export class CheckpointIO {
@@ -53,6 +78,8 @@ export class CheckpointIO {
    */
   private previous = new Map<string, { copy: Uint8Array; manifest: ArrayManifest }>();
   private tentative: Map<string, { copy: Uint8Array; manifest: ArrayManifest }> | null = null;
+  /** Buffers a snapshot is copied into, reused from one checkpoint to the next (one commit at a time). */
+  private readonly snapshots = new Map<string, Uint8Array>();
 
   constructor(
     private readonly env: RootDatabase,
@@ -66,19 +93,41 @@ export class CheckpointIO {
     this.blocks = dbs.blocks;
   }
 
+  /** Prepare and commit at once, from the live state (the caller waits, so no snapshot is needed). */
   async write(input: CheckpointInput, midWrite?: MidWriteHook): Promise<WriteResult> {
+    return this.commit(this.prepare(input, false), midWrite);
+  }
+
+  /**
+   * Decide the checkpoint's bytes, synchronously. With `snapshot`, the state's bytes are copied
+   * first (into buffers reused across checkpoints: a copy into memory already mapped runs at
+   * memcpy speed, a fresh one pays page faults), so the commit may run while the job goes on.
+   * The caller must not prepare again before the previous commit settled.
+   */
+  prepare(input: CheckpointInput, snapshot: boolean): PreparedCheckpoint {
     const t0 = performance.now();
     const arrays: Record<string, ArrayManifest> = {};
     let bytesWritten = 0;
     let bytesLogical = 0;
-    const pending: { key: BlockKey; value: Uint8Array }[] = [];
-    const nextPrevious = new Map<string, { copy: Uint8Array; manifest: ArrayManifest }>();
+    let snapshotBytes = 0;
+    let copyMs = 0;
+    const puts: { key: BlockKey; value: Uint8Array }[] = [];
+    const nextPrevious = this.incremental ? new Map<string, { copy: Uint8Array; manifest: ArrayManifest }>() : null;
     for (const [name, array] of Object.entries(input.state.arrays)) {
-      const data = bytes(array);
+      let data = bytes(array);
+      if (snapshot) {
+        const c0 = performance.now();
+        let buf = this.snapshots.get(name);
+        if (!buf || buf.byteLength !== data.byteLength) this.snapshots.set(name, (buf = new Uint8Array(data.byteLength)));
+        buf.set(data);
+        data = buf;
+        snapshotBytes += data.byteLength;
+        copyMs += performance.now() - c0;
+      }
       const bb = this.blockBytes - (this.blockBytes % array.BYTES_PER_ELEMENT);
       const nblocks = Math.max(1, Math.ceil(data.byteLength / bb));
-      const prev = this.incremental ? this.previous.get(name) : undefined;
-      const usable = prev && prev.copy.byteLength === data.byteLength && prev.manifest.blockBytes === bb ? prev : undefined;
+      const prev = this.previous.get(name);
+      const usable = this.incremental && prev && prev.copy.byteLength === data.byteLength && prev.manifest.blockBytes === bb ? prev : undefined;
       const manifest: ArrayManifest = { type: typedArrayName(array), length: array.length, blockBytes: bb, blocks: [] };
       for (let b = 0; b < nblocks; b++) {
         const chunk = data.subarray(b * bb, Math.min(data.byteLength, (b + 1) * bb));
@@ -88,25 +137,22 @@ export class CheckpointIO {
           continue;
         }
         manifest.blocks.push({ round: input.round, crc: crc32(chunk) });
-        pending.push({ key: [input.rank, name, b, input.round], value: chunk });
+        puts.push({ key: [input.rank, name, b, input.round], value: chunk });
         bytesWritten += chunk.byteLength;
       }
-      if (this.incremental) nextPrevious.set(name, { copy: Uint8Array.from(data), manifest });
+      nextPrevious?.set(name, { copy: Uint8Array.from(data), manifest });
       arrays[name] = manifest;
     }
-    this.checkRoom(bytesWritten);
-    // Blocks first, in two halves so that a crash can land between them; the manifest last,
-    // so a manifest never points at missing blocks.
-    const half = Math.ceil(pending.length / 2);
-    // Every put's promise is awaited: a write the file system refuses (a full disk) must fail
-    // this checkpoint, not become an unhandled rejection that kills the thread.
-    const writes: Promise<boolean>[] = [];
-    for (let i = 0; i < pending.length; i++) {
-      writes.push(this.blocks.put(pending[i]!.key, pending[i]!.value));
-      if (i === half - 1 && midWrite) {
-        await Promise.all(writes);
-        await this.env.flushed;
-        await midWrite(half, pending.length);
+    let copySegments: CopySegmentRef[] | undefined;
+    if (input.copies) {
+      copySegments = [...input.copies.kept];
+      if (input.copies.fresh.length) {
+        const maxSeq = new Array<number>(input.counters.sendSeq.length).fill(0);
+        for (const m of input.copies.fresh) maxSeq[m.dst] = Math.max(maxSeq[m.dst]!, m.seq);
+        // Encoded now: the copies' payloads are views of memory the rank reuses.
+        const value = encode(input.copies.fresh.map(portable));
+        copySegments.push({ round: input.round, crc: crc32(value), bytes: value.byteLength, maxSeq });
+        puts.push({ key: [input.rank, COPY_SEGMENTS, 0, input.round], value });
       }
     }
     const manifest: Manifest = {
@@ -118,20 +164,43 @@ export class CheckpointIO {
       arrays,
       values: { ...input.state.values },
       // Receiver-local bookkeeping (arrival order, log record number) means nothing after a restart.
-      mailbox: input.mailbox.map(({ arrival: _a, rec: _r, ...m }) => m),
+      mailbox: input.mailbox.map(portable),
       counters: input.counters,
       dv: input.dv ?? undefined,
-      ...(input.extra ? { ...input.extra, copies: input.extra.copies?.map(({ arrival: _a, rec: _r, ...m }) => m) } : {}),
+      ...(input.extra ?? {}),
+      ...(copySegments ? { copySegments } : {}),
       bytesWritten,
       bytesLogical,
       writtenAt: Date.now(),
     };
-    const key: ManifestKey = [input.rank, input.round];
+    return { manifest, puts, prepareMs: performance.now() - t0, copyMs, snapshotBytes, nextPrevious };
+  }
+
+  /** Put the blocks, then the manifest, and wait until they are on disk (or in the OS: `committed`). */
+  async commit(p: PreparedCheckpoint, midWrite?: MidWriteHook): Promise<WriteResult> {
+    const t0 = performance.now();
+    const { manifest, puts } = p;
+    this.checkRoom(puts.reduce((n, x) => n + x.value.byteLength, 0));
+    // Blocks first, in two halves so that a crash can land between them; the manifest last,
+    // so a manifest never points at missing blocks.
+    const half = Math.ceil(puts.length / 2);
+    // Every put's promise is awaited: a write the file system refuses (a full disk) must fail
+    // this checkpoint, not become an unhandled rejection that kills the thread.
+    const writes: Promise<boolean>[] = [];
+    for (let i = 0; i < puts.length; i++) {
+      writes.push(this.blocks.put(puts[i]!.key, puts[i]!.value));
+      if (i === half - 1 && midWrite) {
+        await Promise.all(writes);
+        await this.env.flushed;
+        await midWrite(half, puts.length);
+      }
+    }
+    const key: ManifestKey = [manifest.rank, manifest.round];
     writes.push(this.ckpt.put(key, manifest));
     await Promise.all(writes);
     await this.env.flushed;
-    this.tentative = this.incremental ? nextPrevious : null;
-    return { manifest, writeMs: performance.now() - t0 };
+    this.tentative = p.nextPrevious;
+    return { manifest, writeMs: p.prepareMs + performance.now() - t0 };
   }
 
   /**
@@ -150,7 +219,7 @@ export class CheckpointIO {
     }
   }
 
-  read(rank: number, round: number): { state: JobState; manifest: Manifest } {
+  read(rank: number, round: number): { state: JobState; manifest: Manifest; copies: AppMessage[] } {
     const manifest = this.ckpt.get<Manifest>([rank, round]);
     if (!manifest) throw new CkptError('ERR_STORE_CORRUPT', `checkpoint of rank ${rank} at round ${round} is missing from the store`);
     const arrays: Record<string, TypedArray> = {};
@@ -170,7 +239,19 @@ export class CheckpointIO {
       if (this.incremental) nextPrevious.set(name, { copy: Uint8Array.from(out), manifest: am });
     }
     this.previous = nextPrevious;
-    return { state: { arrays, values: { ...manifest.values } }, manifest };
+    return { state: { arrays, values: { ...manifest.values } }, manifest, copies: this.readCopies(manifest) };
+  }
+
+  /** The sender copies an independent checkpoint holds: its segments' (oldest first), or the older inline list. */
+  private readCopies(manifest: Manifest): AppMessage[] {
+    const out: AppMessage[] = [...(manifest.copies ?? [])];
+    for (const ref of blockRefs(manifest)) {
+      if (ref.key[1] !== COPY_SEGMENTS) continue;
+      const block = this.blocks.getBinary(ref.key) as Uint8Array | undefined;
+      if (!block || block.byteLength !== ref.bytes || crc32(block) !== ref.crc) throw new CkptError('ERR_STORE_CORRUPT', `${ref.what} are missing or corrupt`);
+      out.push(...decode<AppMessage[]>(Uint8Array.from(block)));
+    }
+    return out;
   }
 
   /** The round of the last write is over: committed (it becomes the diff base) or aborted. */

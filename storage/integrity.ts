@@ -12,6 +12,7 @@
  * A store in use by a live run is not walked byte by byte (its file changes under the reader,
  * which would look like damage): the verdict is 'locked' and LMDB's own snapshot is used.
  */
+import { blockRefs } from './manifest-blocks.js';
 import { crc32 } from 'node:zlib';
 import { lstatSync, readdirSync } from 'node:fs';
 import { readJournal } from './determinant-journal.js';
@@ -166,17 +167,12 @@ async function checkBlocks(dir: string, manifests: Manifest[]): Promise<{ proble
   try {
     const blocks = env.openDB({ name: DB_BLOCKS, keyEncoding: 'ordered-binary', encoding: 'binary' });
     for (const m of manifests) {
-      for (const [name, am] of Object.entries(m.arrays ?? {})) {
-        const total = am.length * (TYPED_ARRAYS[am.type]?.BYTES_PER_ELEMENT ?? 1);
-        am.blocks.forEach((ref, b) => {
-          checked++;
-          const block = blocks.getBinary([m.rank, name, b, ref.round]) as Uint8Array | undefined;
-          const expected = Math.min(am.blockBytes, total - b * am.blockBytes);
-          const what = `block ${name}[${b}] of rank ${m.rank}'s checkpoint at step ${m.step} (round ${ref.round})`;
-          if (!block) problems.push(`${what} is missing`);
-          else if (block.byteLength !== expected) problems.push(`${what} has ${block.byteLength} bytes, expected ${expected}`);
-          else if (crc32(block) !== ref.crc) problems.push(`${what} failed its checksum`);
-        });
+      for (const ref of blockRefs(m)) {
+        checked++;
+        const block = blocks.getBinary(ref.key) as Uint8Array | undefined;
+        if (!block) problems.push(`${ref.what} is missing`);
+        else if (block.byteLength !== ref.bytes) problems.push(`${ref.what} has ${block.byteLength} bytes, expected ${ref.bytes}`);
+        else if (crc32(block) !== ref.crc) problems.push(`${ref.what} failed its checksum`);
         if (problems.length >= 20) return { problems, checked };
       }
     }

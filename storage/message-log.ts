@@ -27,7 +27,7 @@ export function putRecords(log: CodecDB, rank: number, records: readonly LogReco
   };
   for (const r of records) {
     if (r.k === 'arr') {
-      void log.put([rank, CONTENT, r.src, r.seq], { tag: r.tag, payload: r.payload, at: r.at, dv: r.dv });
+      void log.put([rank, CONTENT, r.src, r.seq], { tag: r.tag, payload: r.payload, at: r.at, dv: r.dv, di: r.di });
       continue;
     }
     // A run holds rows of one width, in delivery order without gaps.
@@ -100,6 +100,7 @@ export interface StoredContent {
   payload: unknown;
   at: number;
   dv?: number[];
+  di?: number;
 }
 
 /** Determinants of deliveries (from, to], in order. */

@@ -7,6 +7,7 @@
  * is, and *flushed* once `env.flushed` resolved (it is on disk). Everything this class
  * acknowledges to a caller is flushed.
  */
+import { blockId, blockRefs } from './manifest-blocks.js';
 import { hostname } from 'node:os';
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -300,10 +301,10 @@ export class CkptStore {
         continue;
       }
       if (key[1] === logBase) collectLog(this.log, value);
-      for (const [name, am] of Object.entries(value.arrays)) am.blocks.forEach((b, i) => referenced.add(`${name}\0${i}\0${b.round}`));
+      for (const ref of blockRefs(value)) referenced.add(blockId(ref.key));
     }
     for (const key of [...(this.blocks.getKeys({ start: [rank], end: [rank + 1] }) as Iterable<BlockKey>)]) {
-      if (!referenced.has(`${key[1]}\0${key[2]}\0${key[3]}`)) {
+      if (!referenced.has(blockId(key))) {
         void this.blocks.remove(key); // in the caller's transaction
         blocksDeleted++;
       }

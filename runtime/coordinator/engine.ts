@@ -267,7 +267,7 @@ export class RunEngine {
         return;
       case 'finished':
         if (m.epoch !== this.epoch) return;
-        this.finished.set(m.rank, { step: m.step, output: m.output, logWaitMs: m.logWaitMs, logging: m.logging });
+        this.finished.set(m.rank, { step: m.step, output: m.output, logWaitMs: m.logWaitMs, logging: m.logging, sent: m.sent });
         if (this.finished.size === this.config.ranks) this.complete();
         return;
     }
@@ -396,6 +396,7 @@ export class RunEngine {
           fired: this.fired,
           t0: this.t0,
           startedAt: this.startedAt,
+          times: this.times,
         }),
       );
     } catch (e) {

@@ -8,7 +8,9 @@ import type { Job, LocalOutput } from '../../jobs/api.js';
 import { CkptError } from '../../model/errors.js';
 import { formatCrashSpec } from '../crash-spec.js';
 import type { RunConfig } from '../options.js';
-import type { Report } from '../report.js';
+import type { CostBreakdown, Report } from '../report.js';
+import { sumCosts, type Costs } from '../costs.js';
+import { TIME_SLOTS } from '../wire.js';
 import type { IntervalPolicy } from './interval-policy.js';
 import type { Schemes } from './schemes.js';
 import type { RankLoggingFigures } from '../wire.js';
@@ -18,6 +20,8 @@ export interface Finished {
   output: LocalOutput;
   logWaitMs: number;
   logging: RankLoggingFigures;
+  /** Application messages the rank's history holds (its send counters: a re-executed send is not counted twice). */
+  sent: number;
 }
 
 export interface Completion {
@@ -30,6 +34,8 @@ export interface Completion {
   /** performance.now() at the call's start, and when every rank was first ready. */
   t0: number;
   startedAt: number | null;
+  /** The shared block the ranks add their cost figures to (costs.ts). */
+  times: Float64Array;
 }
 
 /** Fill in `r` (throws ERR_JOB if the job cannot assemble its result). */
@@ -59,5 +65,22 @@ export function completeReport(r: Report, c: Completion): Report {
   c.schemes.checkpoint.report(r);
   const finished = [...c.finished.values()];
   c.schemes.logging.report(r, finished.reduce((a, f) => a + f.logWaitMs, 0), finished.map((f) => f.logging));
+  r.messages.sent = finished.reduce((a, f) => a + f.sent, 0);
+  r.costs = costBreakdown(r, sumCosts(c.times, config.ranks, TIME_SLOTS));
   return r;
+}
+
+/**
+ * The report's cost breakdown: rank time summed over ranks (a failed rank's included), grouped
+ * by where it is paid. Divided by the rank count it compares with the wall-time overhead of
+ * ranks that run in lockstep.
+ */
+function costBreakdown(r: Report, c: Costs): CostBreakdown {
+  return {
+    blockedMs: { checkpointBarrier: c.checkpointBarrierMs, messageBlocking: c.messageBlockingMs, checkpointWrite: c.writeWaitMs, log: r.timing.loggingMs },
+    copyMs: { snapshots: c.snapshotCopyMs, senderCopies: c.senderCopyMs },
+    writeMs: { rankThread: c.writeWaitMs + c.checksumEncodeMs, checksumEncode: c.checksumEncodeMs, offCriticalPath: c.backgroundWriteMs },
+    piggybackedValues: c.piggybackedValues,
+    checkpoints: { basic: r.checkpoints.basic ?? r.checkpoints.committed, forced: r.checkpoints.forced ?? 0 },
+  };
 }

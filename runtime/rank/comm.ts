@@ -135,6 +135,11 @@ export class RankComm implements Comm {
     return this.replay ? null : (this.frozen?.promise ?? null);
   }
 
+  /** Seq of the last message from `src` delivered to the job. */
+  deliveredFrom(src: number): number {
+    return this.counters.recvSeq[src]!;
+  }
+
   /** Highest seq this rank has from each source, delivered or queued. */
   knownSeqs(): number[] {
     return [...this.known];

@@ -5,6 +5,7 @@
  * Optimistic logging needs it to find orphans; independent checkpointing to find the recovery
  * line. The factory installs one tracker when either scheme asks for it.
  */
+import { NO_METER, type CostMeter } from '../costs.js';
 import type { AppMessage } from '../wire.js';
 import type { Delivery, MessageHooks } from './message-hooks.js';
 
@@ -16,12 +17,24 @@ export interface Dependencies extends MessageHooks {
 
 export const NO_DEPENDENCIES: Dependencies = { current: null, restore: () => {} };
 
+/**
+ * `direct`: track direct dependencies only (Johnson & Zwaenepoel 1990): a message carries its
+ * sender's current interval (one integer, `m.di`) instead of the whole vector, and entry j is
+ * the newest interval of j this rank delivered a message from. A state is consistent with a
+ * line exactly when no message it delivered is unsent in the line, which is what the direct
+ * entries say; the recovery-line search (recoverable-state.ts) lowers ranks until no direct
+ * dependency is violated, which reaches the same maximum line as full vectors would.
+ * Independent checkpointing needs no more. Optimistic logging keeps full vectors (its log
+ * records carry them).
+ */
 export class DependencyVector implements Dependencies {
   private dv: number[];
 
   constructor(
     private readonly rank: number,
     private readonly size: number,
+    private readonly costs: CostMeter = NO_METER,
+    private readonly direct = false,
   ) {
     this.dv = new Array<number>(size).fill(0);
   }
@@ -37,10 +50,17 @@ export class DependencyVector implements Dependencies {
   }
 
   sending(m: AppMessage): void {
+    if (this.direct) {
+      m.di = this.dv[this.rank]!;
+      this.costs.add('piggybackedValues', 1);
+      return;
+    }
     m.dv = [...this.dv];
+    this.costs.add('piggybackedValues', this.size);
   }
 
   delivered(m: AppMessage, d: Delivery): void {
+    if (m.di !== undefined) this.dv[m.src] = Math.max(this.dv[m.src]!, m.di);
     if (m.dv) for (let j = 0; j < this.size; j++) this.dv[j] = Math.max(this.dv[j]!, m.dv[j] ?? 0);
     this.dv[this.rank] = d.index;
   }

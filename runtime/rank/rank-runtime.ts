@@ -5,6 +5,7 @@
  * (checkpoint/, logging/); restore is restore.ts; a survivor's part in a localized recovery is
  * recovery-participation.ts. Never imports coordinator code.
  */
+import { CostMeter } from '../costs.js';
 import { loadJob } from '../../jobs/registry.js';
 import type { Job, JobState, StepContext } from '../../jobs/api.js';
 import type { CheckpointIO } from '../../storage/checkpoint-io.js';
@@ -45,6 +46,8 @@ export class RankRuntime {
   private readonly control: Link<ToRank, FromRank>;
   private readonly status: Int32Array;
   private readonly times: Float64Array;
+  /** Where this rank's protocol costs are added up (costs.ts). */
+  private readonly costs: CostMeter;
   /** The rank's one way into the store (and its native-section handshake); null without one. */
   private store: RankStore | null = null;
   private io: CheckpointIO | null = null;
@@ -75,7 +78,8 @@ export class RankRuntime {
     this.control = openPort(task.control);
     this.status = new Int32Array(task.status);
     this.times = new Float64Array(task.times);
-    ({ dependencies: this.dependencies, copies: this.copies } = rankSupport(task));
+    this.costs = new CostMeter(this.times, task.rank, TIME_SLOTS);
+    ({ dependencies: this.dependencies, copies: this.copies } = rankSupport(task, this.costs));
     const target = { rank: task.rank, status: this.status, times: this.times, markFired: async (i: number) => void (await this.store?.markFired(i)) };
     this.faults = new RankFaults(target, task.crashes, () => this.step);
   }
@@ -147,6 +151,9 @@ export class RankRuntime {
       size: this.task.size,
       comm: this.comm,
       copies: this.copies,
+      stateWrites: this.job.stateWrites ?? 'anywhere',
+      costs: this.costs,
+      verify: this.task.verify,
       dependencies: this.dependencies,
       faults: this.faults,
       io: this.io,
@@ -188,13 +195,14 @@ export class RankRuntime {
       if (t.verify) this.postDigest();
       if (outcome && outcome.done) break;
     }
-    // A finished rank's history is on record: its last log records are durable before it says so.
+    // A finished rank's history is on record: its last checkpoint and log records are durable before it says so.
+    await this.guard(this.checkpointing.drain());
     await this.guard(this.logging.sync());
     const output = this.job.output({ rank: t.rank, size: t.size, seed: t.seed }, this.state, t.params);
     Atomics.store(this.status, t.rank * STATUS_SLOTS + SLOT_WAIT, WAIT_FINISHED);
     const own = this.logging.figures;
     const logging = { copiesPeakBytes: this.copies.peakBytes, copiesBytes: this.copies.bytes, determinants: own?.determinants ?? 0, journalWrites: own?.journalWrites ?? 0 };
-    this.post({ v: 1, kind: 'finished', rank: t.rank, epoch: this.epoch, step: this.step, output, logWaitMs: this.logging.waitMs, logging });
+    this.post({ v: 1, kind: 'finished', rank: t.rank, epoch: this.epoch, step: this.step, output, logWaitMs: this.logging.waitMs, logging, sent: this.comm.getCounters().sendSeq.reduce((a, b) => a + b, 0) });
   }
 
   private stepContext(): StepContext {
@@ -244,6 +252,7 @@ export class RankRuntime {
         return;
       case 'collect':
         this.copies.prune(m.bounds);
+        this.checkpointing.onControl(m);
         if (m.delivered !== undefined) this.logging.committed?.(m.delivered);
         return;
       case 'set-interval':

@@ -69,7 +69,7 @@ export class ReplaySource {
     // Channel state first (it arrived before the cut), then logged arrivals in arrival order.
     for (const m of channelState) this.add(m);
     for (const c of [...logged.values()].sort((a, b) => a.at - b.at)) {
-      this.add({ k: 'm', src: c.src, dst: rank, seq: c.seq, tag: c.tag, payload: c.payload, dv: c.dv });
+      this.add({ k: 'm', src: c.src, dst: rank, seq: c.seq, tag: c.tag, payload: c.payload, dv: c.dv, di: c.di });
     }
   }
 

@@ -48,6 +48,7 @@ export async function restoreRank(h: RestoreHost, point: RestorePoint, peers: Pe
   const zeros = () => new Array<number>(h.size).fill(0);
   let channelState: AppMessage[] = [];
   let manifest: Manifest | null = null;
+  let copies: AppMessage[] = [];
   await h.checkpointing.beforeRestore(point);
   // From here to the attach: one tick.
   if (point.kind === 'initial') {
@@ -59,12 +60,13 @@ export async function restoreRank(h: RestoreHost, point: RestorePoint, peers: Pe
     if (!h.io) throw new CkptError('ERR_INTERNAL', 'restore from a checkpoint without a store');
     const read = h.io.read(h.rank, point.round);
     manifest = read.manifest;
+    copies = read.copies;
     h.restoredTo(read.state, manifest.step);
     channelState = manifest.mailbox;
     h.comm.restoreChannels(manifest.counters, manifest.mailbox, new Error('restart'));
     h.dependencies.restore(manifest.dv);
   }
-  h.copies.load(manifest?.copies ?? []);
+  h.copies.load(copies);
   h.checkpointing.restored(manifest);
   const delivered = h.comm.getCounters().delivered;
   h.logging.restored?.(delivered, replay !== null);

@@ -5,6 +5,7 @@
  * is merged before a determinant records it; piggybacks are set before a copy is kept).
  * The only place on the rank side that reads a mode.
  */
+import { NO_METER, type CostMeter } from '../costs.js';
 import type { RankTask } from '../wire.js';
 import type { Endpoint } from '../transport/transport.js';
 import { CoordinatedRank } from './checkpoint/coordinated.js';
@@ -42,17 +43,18 @@ const LOGGING_NEEDS: Record<RankTask['logging'], { dependencies: boolean; copies
 };
 
 /** The rank's dependency tracking and copies, as the two modes together need them. */
-export function rankSupport(task: Modes & Pick<RankTask, 'rank' | 'size'>): { dependencies: Dependencies; copies: SenderCopies } {
+export function rankSupport(task: Modes & Pick<RankTask, 'rank' | 'size'>, costs: CostMeter = NO_METER): { dependencies: Dependencies; copies: SenderCopies } {
   const c = CHECKPOINT_NEEDS[task.checkpointing];
   const l = LOGGING_NEEDS[task.logging];
   return {
-    dependencies: c.dependencies || l.dependencies ? new DependencyVector(task.rank, task.size) : NO_DEPENDENCIES,
-    copies: c.copies || l.copies ? new SentCopies(task.size) : NO_COPIES,
+    // Only optimistic logging needs full vectors (its records carry them): otherwise one integer per message.
+    dependencies: c.dependencies || l.dependencies ? new DependencyVector(task.rank, task.size, costs, !l.dependencies) : NO_DEPENDENCIES,
+    copies: c.copies || l.copies ? new SentCopies(task.size, costs) : NO_COPIES,
   };
 }
 
 export function checkpointScheme(task: Modes & Pick<RankTask, 'interval' | 'offset'>, ctx: RankContext): RankCheckpointScheme {
-  const options = { interval: task.interval, offset: task.offset };
+  const options = { interval: task.interval, offset: task.offset, acks: task.logging === 'none' };
   switch (task.checkpointing) {
     case 'none':
       return new NoCheckpoints();

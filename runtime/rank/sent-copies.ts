@@ -10,6 +10,7 @@
  *   (the logger's `durable` answer names how far, logging/log-channel.ts).
  * Schemes that never recover a rank alone keep none (NO_COPIES).
  */
+import { NO_METER, type CostMeter } from '../costs.js';
 import type { AppMessage } from '../wire.js';
 import type { MessageHooks } from './message-hooks.js';
 import { CopyArena, type Chunk } from './copy-arena.js';
@@ -17,13 +18,18 @@ import { CopyArena, type Chunk } from './copy-arena.js';
 export interface SenderCopies extends MessageHooks {
   /** Copies for `dest` with seq > after, oldest first. */
   after(dest: number, after: number): AppMessage[];
-  /** Copies with seq <= upTo[dest] (what a checkpoint taken when the counters were upTo holds). */
-  upTo(upTo: number[]): AppMessage[];
-  all(): AppMessage[];
+  /**
+   * Copies with from[dest] < seq <= to[dest], oldest first per destination: what a checkpoint
+   * saves as a new segment. The payloads view the rank's own memory: encode them before the
+   * rank goes on (they are not detached copies).
+   */
+  between(from: readonly number[], to: readonly number[]): AppMessage[];
   /** Replace the copies with those restored from a checkpoint. */
   load(list: AppMessage[]): void;
   /** Drop the copies for `dest` with seq <= bounds[dest]: no recovery will ask for them. */
   prune(bounds: readonly number[]): void;
+  /** The same for one destination. */
+  pruneTo(dest: number, bound: number): void;
   clear(): void;
   /** Payload bytes held, now and at most so far. */
   readonly bytes: number;
@@ -32,10 +38,10 @@ export interface SenderCopies extends MessageHooks {
 
 export const NO_COPIES: SenderCopies = {
   after: () => [],
-  upTo: () => [],
-  all: () => [],
+  between: () => [],
   load: () => {},
   prune: () => {},
+  pruneTo: () => {},
   clear: () => {},
   bytes: 0,
   peakBytes: 0,
@@ -58,18 +64,55 @@ function detached(k: Kept): AppMessage {
   return { ...k.m, payload: view.slice() };
 }
 
+/**
+ * One destination's copies, oldest first (seq order). Copies leave from the front, often one
+ * per delivery (acknowledgements): a head index instead of re-slicing the array every time.
+ */
+class CopyQueue {
+  private items: (Kept | undefined)[] = [];
+  private head = 0;
+
+  push(k: Kept): void {
+    this.items.push(k);
+  }
+
+  /** The live copies, oldest first. */
+  list(): Kept[] {
+    return this.items.slice(this.head) as Kept[];
+  }
+
+  /** Drop copies from the front while their seq is <= bound. */
+  dropTo(bound: number, drop: (k: Kept) => void): void {
+    const items = this.items;
+    let h = this.head;
+    while (h < items.length && items[h]!.m.seq <= bound) {
+      drop(items[h]!);
+      items[h++] = undefined;
+    }
+    this.head = h;
+    if (h > 64 && 2 * h > items.length) {
+      this.items = items.slice(h);
+      this.head = 0;
+    }
+  }
+}
+
 export class SentCopies implements SenderCopies {
-  private byDest: Kept[][];
+  private byDest: CopyQueue[];
   private readonly arena = new CopyArena();
   bytes = 0;
   peakBytes = 0;
 
-  constructor(size: number) {
-    this.byDest = Array.from({ length: size }, () => []);
+  constructor(
+    size: number,
+    private readonly costs: CostMeter = NO_METER,
+  ) {
+    this.byDest = Array.from({ length: size }, () => new CopyQueue());
   }
 
   /** Keep a snapshot of `m` (its payload may be transferred or changed by the job afterwards). */
   sending(m: AppMessage): void {
+    const t0 = performance.now();
     let kept: Kept;
     if (ArrayBuffer.isView(m.payload)) {
       const { view, chunk } = this.arena.copy(m.payload as ArrayBufferView);
@@ -80,18 +123,19 @@ export class SentCopies implements SenderCopies {
     this.bytes += payloadBytes(kept.m);
     if (this.bytes > this.peakBytes) this.peakBytes = this.bytes;
     this.byDest[m.dst]!.push(kept);
+    this.costs.since('senderCopyMs', t0);
   }
 
   after(dest: number, after: number): AppMessage[] {
-    return this.byDest[dest]!.filter((k) => k.m.seq > after).map(detached);
+    return this.byDest[dest]!.list().filter((k) => k.m.seq > after).map(detached);
   }
 
-  upTo(upTo: number[]): AppMessage[] {
-    return this.byDest.flatMap((list, d) => list.filter((k) => k.m.seq <= upTo[d]!).map(detached));
-  }
-
-  all(): AppMessage[] {
-    return this.byDest.flat().map(detached);
+  between(from: readonly number[], to: readonly number[]): AppMessage[] {
+    const out: AppMessage[] = [];
+    this.byDest.forEach((q, d) => {
+      for (const k of q.list()) if (k.m.seq > from[d]! && k.m.seq <= to[d]!) out.push(k.m);
+    });
+    return out;
   }
 
   load(list: AppMessage[]): void {
@@ -103,14 +147,11 @@ export class SentCopies implements SenderCopies {
   }
 
   prune(bounds: readonly number[]): void {
-    for (let d = 0; d < this.byDest.length; d++) {
-      const list = this.byDest[d]!;
-      const bound = bounds[d] ?? 0;
-      // Oldest first and seq-ordered: the prunable copies are a prefix.
-      let n = 0;
-      while (n < list.length && list[n]!.m.seq <= bound) this.drop(list[n++]!);
-      if (n) this.byDest[d] = list.slice(n);
-    }
+    for (let d = 0; d < this.byDest.length; d++) this.pruneTo(d, bounds[d] ?? 0);
+  }
+
+  pruneTo(dest: number, bound: number): void {
+    this.byDest[dest]!.dropTo(bound, (k) => this.drop(k));
   }
 
   private drop(k: Kept): void {
@@ -119,8 +160,8 @@ export class SentCopies implements SenderCopies {
   }
 
   clear(): void {
-    for (const list of this.byDest) for (const k of list) this.drop(k);
-    this.byDest = this.byDest.map(() => []);
+    for (const q of this.byDest) for (const k of q.list()) this.drop(k);
+    this.byDest = this.byDest.map(() => new CopyQueue());
     this.bytes = 0;
   }
 }

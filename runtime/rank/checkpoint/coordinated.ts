@@ -41,7 +41,11 @@ export class CoordinatedRank implements RankCheckpointScheme {
   async atBoundary(): Promise<void> {
     const r = this.round;
     if (!r) return;
-    if (r.cut === null && this.ctx.step() >= r.boundary) await this.ctx.guard(r.cutKnown.promise);
+    if (r.cut === null && this.ctx.step() >= r.boundary) {
+      const t0 = performance.now();
+      await this.ctx.guard(r.cutKnown.promise);
+      this.ctx.costs.since('checkpointBarrierMs', t0);
+    }
     if (this.round === r && r.cut !== null && r.cut === this.ctx.step()) await this.checkpoint(r);
   }
 
@@ -52,7 +56,9 @@ export class CoordinatedRank implements RankCheckpointScheme {
     const startedAt = wallNow();
     await ctx.faults.at('checkpoint-before')?.();
     ctx.comm.sendMarker(r.round);
+    const m0 = performance.now();
     await ctx.guard(this.awaitMarkers(r.round));
+    const w0 = ctx.costs.since('checkpointBarrierMs', m0);
     if (this.round !== r) return; // aborted by a localized recovery while waiting
     const io = ctx.io;
     if (!io) throw new CkptError('ERR_INTERNAL', 'checkpoint requested but the rank has no store');
@@ -65,6 +71,7 @@ export class CoordinatedRank implements RankCheckpointScheme {
         ),
       ),
     );
+    const b0 = ctx.costs.since('writeWaitMs', w0);
     ctx.post({
       v: 1,
       kind: 'checkpoint-ack',
@@ -81,6 +88,7 @@ export class CoordinatedRank implements RankCheckpointScheme {
     await ctx.faults.at('checkpoint-acked')?.();
     // Message blocking: nothing is sent until the coordinator has decided the round.
     const committed = await ctx.guard(r.done.promise);
+    ctx.costs.since('messageBlockingMs', b0);
     // Restorable only once committed; nothing was delivered or sent since the cut.
     if (committed) ctx.comm.tracer?.record(TRACE_CHECKPOINT, 0, 0);
     if (this.round === r) {
@@ -177,6 +185,7 @@ export class CoordinatedRank implements RankCheckpointScheme {
   }
 
   async settled(): Promise<void> {}
+  async drain(): Promise<void> {}
   async beforeRestore(): Promise<void> {}
 
   restored(): void {

@@ -12,6 +12,7 @@ export class NoCheckpoints implements RankCheckpointScheme {
   resumed(): void {}
   freeze(): void {}
   async settled(): Promise<void> {}
+  async drain(): Promise<void> {}
   async beforeRestore(): Promise<void> {}
   restored(): void {}
   attached(): void {}

@@ -5,6 +5,7 @@
  * independent.ts by composition), picked once by ../schemes.ts. The rank runtime calls these
  * at its lifecycle points and never asks which protocol is running.
  */
+import type { CostMeter } from '../../costs.js';
 import type { JobState } from '../../../jobs/api.js';
 import type { CheckpointIO } from '../../../storage/checkpoint-io.js';
 import type { Manifest } from '../../../model/records.js';
@@ -21,6 +22,12 @@ export interface RankContext {
   readonly size: number;
   readonly comm: RankComm;
   readonly copies: SenderCopies;
+  /** How the job's steps write their state (jobs/api.ts `stateWrites`). */
+  readonly stateWrites: 'after-receives' | 'anywhere';
+  /** Where the protocol's costs are added up (costs.ts). */
+  readonly costs: CostMeter;
+  /** --verify: check what jobs declare, where it matters. */
+  readonly verify: boolean;
   readonly dependencies: Dependencies;
   readonly faults: RankFaults;
   /** The rank's checkpoint store (null: the run has none). */
@@ -55,6 +62,8 @@ export interface RankCheckpointScheme {
   freeze(): void;
   /** Resolves once no checkpoint write is under way (a freeze or a rollback must not race one). */
   settled(): Promise<void>;
+  /** Before the rank says it finished: every checkpoint under way is on disk; rejects with one that failed. */
+  drain(): Promise<void>;
   /** Before restoring `point` (and before the channel reset, which must share a tick with attach). */
   beforeRestore(point: RestorePoint): Promise<void>;
   /** The rank restored `manifest` (null: the initial state). */

@@ -98,7 +98,7 @@ export class LogChannel {
 
   /** Log a message's content as it arrives; returns the record's number. */
   arrived(m: AppMessage): number {
-    this.post({ k: 'arr', src: m.src, seq: m.seq, tag: m.tag, payload: m.payload, at: m.arrival ?? 0, dv: m.dv });
+    this.post({ k: 'arr', src: m.src, seq: m.seq, tag: m.tag, payload: m.payload, at: m.arrival ?? 0, dv: m.dv, di: m.di });
     return this.posted;
   }
 

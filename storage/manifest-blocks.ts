@@ -1,0 +1,45 @@
+/**
+ * Every block a checkpoint manifest references: its arrays' blocks and, for independent
+ * checkpoints, the segments of sender copies it depends on. Garbage collection (store.ts),
+ * the integrity check (integrity.ts) and restores (checkpoint-io.ts) all walk the same list,
+ * so a block kind added here is kept alive, checked and read everywhere at once.
+ */
+import type { Manifest } from '../model/records.js';
+import { TYPED_ARRAYS } from './codec.js';
+import type { BlockKey } from './layout.js';
+
+/** The block "array" name under which copy segments are stored (job arrays never start with '#'). */
+export const COPY_SEGMENTS = '#copies';
+
+export interface BlockRef {
+  key: BlockKey;
+  crc: number;
+  /** Bytes the block must have. */
+  bytes: number;
+  /** For messages: what it is. */
+  what: string;
+}
+
+export function blockRefs(m: Manifest): BlockRef[] {
+  const out: BlockRef[] = [];
+  for (const [name, am] of Object.entries(m.arrays ?? {})) {
+    const total = am.length * (TYPED_ARRAYS[am.type]?.BYTES_PER_ELEMENT ?? 1);
+    am.blocks.forEach((ref, b) => {
+      out.push({
+        key: [m.rank, name, b, ref.round],
+        crc: ref.crc,
+        bytes: Math.min(am.blockBytes, total - b * am.blockBytes),
+        what: `block ${name}[${b}] of rank ${m.rank}'s checkpoint at step ${m.step} (round ${ref.round})`,
+      });
+    });
+  }
+  for (const s of m.copySegments ?? []) {
+    out.push({ key: [m.rank, COPY_SEGMENTS, 0, s.round], crc: s.crc, bytes: s.bytes, what: `sender copies of rank ${m.rank} saved at round ${s.round}` });
+  }
+  return out;
+}
+
+/** A string naming a block key, for sets of referenced blocks. */
+export function blockId(key: BlockKey): string {
+  return `${key[1]}\0${key[2]}\0${key[3]}`;
+}

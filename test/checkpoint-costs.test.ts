@@ -1,0 +1,86 @@
+/**
+ * Issue 13: checkpointing protocols at their intrinsic cost, and the cost breakdown. What the
+ * protocols save and what the report says they paid, checked against what must be true.
+ */
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { ROOT, cli, run, storePath } from './helpers.js';
+import { openEnv } from '../dist/storage/env.js';
+import { openDatabases } from '../dist/storage/databases.js';
+import type { Manifest } from '../dist/model/records.js';
+
+async function manifests(store: string): Promise<Manifest[]> {
+  const env = openEnv(store, { readOnly: true });
+  try {
+    return [...openDatabases(env).ckpt.range<[number, number], Manifest>({})].map((x) => x.value);
+  } finally {
+    await env.close();
+  }
+}
+
+describe('independent checkpoints save only the copies a recovery line can need', () => {
+  it('a stencil (cavity) acknowledges its messages with its replies: checkpoints save a few copies, not the interval traffic', async () => {
+    const store = storePath();
+    const r = await run({ job: 'cavity', ranks: 2, steps: 400, interval: 100, param: ['n=48'], checkpoint: 'uncoordinated', store });
+    const ms = await manifests(store);
+    expect(ms.length).toBeGreaterThan(4);
+    const segmentBytes = ms.flatMap((m) => m.copySegments ?? []).reduce((a, s) => a + s.bytes, 0);
+    // One halo message is 3 * 48 doubles; an interval sends 100 per rank: saving them all would be ~115 KB per checkpoint.
+    expect(segmentBytes / ms.length).toBeLessThan(3 * 3 * 48 * 8 + 2048);
+    expect(r.logging.copiesBytes ?? 0).toBe(0);
+  });
+
+  it('with message logging every copy a receiver could replay is saved, incrementally: each copy in one segment only', async () => {
+    const store = storePath();
+    await run({ job: 'traffic', ranks: 3, steps: 120, interval: 30, param: ['fanout=3', 'bytes=64'], checkpoint: 'uncoordinated', logging: 'pessimistic', store });
+    const ms = await manifests(store);
+    for (const m of ms) {
+      const rounds = (m.copySegments ?? []).map((s) => s.round);
+      expect(new Set(rounds).size).toBe(rounds.length);
+      expect(rounds.every((x) => x <= m.round)).toBe(true);
+    }
+  });
+});
+
+describe('cic saves the step-start state without a copy per step where the job says so', () => {
+  it.each(['cavity', 'heat'])('%s: --verify checks the declaration at every forced checkpoint and the digest matches the failure-free run', async (job) => {
+    const param = job === 'cavity' ? ['n=48'] : ['n=48'];
+    const free = await run({ job, ranks: 3, steps: 120, param, checkpoint: 'none' });
+    const r = await run({ job, ranks: 3, steps: 120, interval: 20, param, checkpoint: 'cic', verify: true, crash: ['1@70'] });
+    expect(r.checkpoints.forced).toBeGreaterThan(0);
+    expect(r.failures).toHaveLength(1);
+    expect(r.verify.mismatches).toBe(0);
+    expect(r.result.digest).toBe(free.result.digest);
+  });
+
+  it('a job that writes its state before its last receive while declaring otherwise fails with a job error under cic --verify', () => {
+    const res = cli(['run', '--job', join(ROOT, 'test/fixtures/early-writer-job.mjs'), '--ranks', '3', '--checkpoint', 'cic', '--interval', '10', '--verify', '--json']);
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(/stateWrites/);
+  });
+});
+
+describe('the report breaks the failure-free cost down where it is paid', () => {
+  it('coordinated checkpoints block the ranks (barrier, writes, message blocking); independent ones write off the critical path', async () => {
+    const co = await run({ job: 'heat', ranks: 3, steps: 60, interval: 20, checkpoint: 'coordinated' });
+    expect(co.costs!.blockedMs.messageBlocking).toBeGreaterThan(0);
+    expect(co.costs!.blockedMs.checkpointWrite).toBeGreaterThan(0);
+    expect(co.costs!.writeMs.offCriticalPath).toBe(0);
+    expect(co.costs!.piggybackedValues).toBe(0);
+    const un = await run({ job: 'heat', ranks: 3, steps: 60, interval: 20, checkpoint: 'uncoordinated' });
+    expect(un.costs!.writeMs.offCriticalPath).toBeGreaterThan(0);
+    expect(un.costs!.blockedMs.messageBlocking).toBe(0);
+    expect(un.costs!.blockedMs.checkpointBarrier).toBe(0);
+  });
+
+  it('piggybacks are counted per message: a direct dependency and an acknowledgement (uncoordinated), plus the index (cic), full vectors under optimistic logging', async () => {
+    // heat on 3 ranks: 4 halo messages per step.
+    const un = await run({ job: 'heat', ranks: 3, steps: 60, interval: 20, checkpoint: 'uncoordinated' });
+    expect(un.messages.sent).toBe(240);
+    expect(un.costs!.piggybackedValues).toBe(2 * 240);
+    const cic = await run({ job: 'heat', ranks: 3, steps: 60, interval: 20, checkpoint: 'cic' });
+    expect(cic.costs!.piggybackedValues).toBe(3 * 240);
+    const opt = await run({ job: 'heat', ranks: 3, steps: 60, interval: 20, checkpoint: 'uncoordinated', logging: 'optimistic' });
+    expect(opt.costs!.piggybackedValues).toBe(3 * 240);
+  });
+});
