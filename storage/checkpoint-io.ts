@@ -14,7 +14,7 @@ import type { JobState, TypedArray } from '../jobs/api.js';
 import { allocTyped, typedArrayName } from './codec.js';
 import type { BlockKey, ManifestKey } from './layout.js';
 import type { ArrayManifest, CopySegmentRef, Manifest } from '../model/records.js';
-import { COPY_SEGMENTS, blockRefs } from './manifest-blocks.js';
+import { COPY_SEGMENTS, segmentRefs } from './manifest-blocks.js';
 import { decode, encode } from './codec.js';
 import type { AppMessage, ChannelCounters } from '../model/records.js';
 import { CkptError } from '../model/errors.js';
@@ -55,7 +55,6 @@ export interface PreparedCheckpoint {
   readonly prepareMs: number;
   /** Of which copying the snapshot, ms. */
   readonly copyMs: number;
-  readonly snapshotBytes: number;
   readonly nextPrevious: Map<string, { copy: Uint8Array; manifest: ArrayManifest }> | null;
 }
 
@@ -109,7 +108,6 @@ export class CheckpointIO {
     const arrays: Record<string, ArrayManifest> = {};
     let bytesWritten = 0;
     let bytesLogical = 0;
-    let snapshotBytes = 0;
     let copyMs = 0;
     const puts: { key: BlockKey; value: Uint8Array }[] = [];
     const nextPrevious = this.incremental ? new Map<string, { copy: Uint8Array; manifest: ArrayManifest }>() : null;
@@ -121,7 +119,6 @@ export class CheckpointIO {
         if (!buf || buf.byteLength !== data.byteLength) this.snapshots.set(name, (buf = new Uint8Array(data.byteLength)));
         buf.set(data);
         data = buf;
-        snapshotBytes += data.byteLength;
         copyMs += performance.now() - c0;
       }
       const bb = this.blockBytes - (this.blockBytes % array.BYTES_PER_ELEMENT);
@@ -173,7 +170,7 @@ export class CheckpointIO {
       bytesLogical,
       writtenAt: Date.now(),
     };
-    return { manifest, puts, prepareMs: performance.now() - t0, copyMs, snapshotBytes, nextPrevious };
+    return { manifest, puts, prepareMs: performance.now() - t0, copyMs, nextPrevious };
   }
 
   /** Put the blocks, then the manifest, and wait until they are on disk (or in the OS: `committed`). */
@@ -245,8 +242,7 @@ export class CheckpointIO {
   /** The sender copies an independent checkpoint holds: its segments' (oldest first), or the older inline list. */
   private readCopies(manifest: Manifest): AppMessage[] {
     const out: AppMessage[] = [...(manifest.copies ?? [])];
-    for (const ref of blockRefs(manifest)) {
-      if (ref.key[1] !== COPY_SEGMENTS) continue;
+    for (const ref of segmentRefs(manifest)) {
       const block = this.blocks.getBinary(ref.key) as Uint8Array | undefined;
       if (!block || block.byteLength !== ref.bytes || crc32(block) !== ref.crc) throw new CkptError('ERR_STORE_CORRUPT', `${ref.what} are missing or corrupt`);
       out.push(...decode<AppMessage[]>(Uint8Array.from(block)));

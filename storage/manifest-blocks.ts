@@ -33,10 +33,13 @@ export function blockRefs(m: Manifest): BlockRef[] {
       });
     });
   }
-  for (const s of m.copySegments ?? []) {
-    out.push({ key: [m.rank, COPY_SEGMENTS, 0, s.round], crc: s.crc, bytes: s.bytes, what: `sender copies of rank ${m.rank} saved at round ${s.round}` });
-  }
+  out.push(...segmentRefs(m));
   return out;
+}
+
+/** The copy segments alone (what a restore reads besides the arrays). */
+export function segmentRefs(m: Manifest): BlockRef[] {
+  return (m.copySegments ?? []).map((s) => ({ key: [m.rank, COPY_SEGMENTS, 0, s.round], crc: s.crc, bytes: s.bytes, what: `sender copies of rank ${m.rank} saved at round ${s.round}` }));
 }
 
 /** A string naming a block key, for sets of referenced blocks. */

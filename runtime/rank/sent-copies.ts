@@ -151,8 +151,10 @@ export class SentCopies implements SenderCopies {
   }
 
   pruneTo(dest: number, bound: number): void {
-    this.byDest[dest]!.dropTo(bound, (k) => this.drop(k));
+    this.byDest[dest]!.dropTo(bound, this.dropOne); // called per delivery under acknowledgements: no closure each time
   }
+
+  private readonly dropOne = (k: Kept): void => this.drop(k);
 
   private drop(k: Kept): void {
     this.bytes -= payloadBytes(k.m);
