@@ -95,6 +95,7 @@ program
   .option('--failure-budget <n>', 'give up (exit 1) after the same rank fails at the same step N times, or N failures in a row without progress', undefined)
   .option('--startup-timeout <ms>', 'a rank thread that has not reported ready after this long fails the run')
   .option('--load-timeout <ms>', 'a job module that has not finished loading after this long is refused (exit 2)')
+  .option('--nats <urls>', "place ranks on 'ckpt worker' processes reachable through these NATS servers (URL[,URL...])")
   .option('--quiet', 'no progress lines on stderr')
   .option('--debug', 'print stack traces with errors')
   .action(async (o) => {
@@ -125,6 +126,7 @@ program
         failureBudget: o.failureBudget,
         startupTimeoutMs: o.startupTimeout,
         loadTimeoutMs: o.loadTimeout,
+        nats: o.nats,
       },
       {
         onProgress: progressPrinter(o.job, Boolean(o.quiet)),
@@ -198,6 +200,19 @@ program
   .action(async (o) => {
     const result = await gcCommand({ runs: o.runs, keep: o.keep, all: Boolean(o.all), dryRun: Boolean(o.dryRun) });
     await printResult(result, Boolean(o.json), formatGc);
+  });
+
+program
+  .command('worker')
+  .description("run ranks for 'ckpt run --nats' on this host until stopped")
+  .requiredOption('--nats <urls>', 'NATS servers to reach the coordinators through (URL[,URL...])')
+  .option('--slots <n>', 'how many ranks this worker runs at once (default: the number of cores)')
+  .option('--name <name>', 'the name runs and --crash host:NAME use for this worker (default: the host name)')
+  .option('--quiet', 'no lines about ranks started and stopped')
+  .option('--debug', 'print stack traces with errors')
+  .action(async (o) => {
+    const { workerCommand } = await import('./worker.js');
+    await workerCommand(o);
   });
 
 program

@@ -68,6 +68,7 @@ export function summary(r: Report): string {
     const copies = lg.copiesPeakBytes ? `; sender copies peaked at ${bytes(lg.copiesPeakBytes)}` : '';
     out.push(`  logging      ${lg.messages} deliveries logged (${bytes(lg.bytes)} of payload) in ${lg.flushes ?? 0} group commits; ranks waited ${ms(r.timing.loggingMs)} for the log${copies}`);
   }
+  if (r.placement) out.push(`  hosts        ${r.placement.map((p) => `${p.host}: rank${p.ranks.length > 1 ? 's' : ''} ${p.ranks.join(',')}`).join('; ')}`);
   out.push(`  store        ${r.store}`);
   return out.join('\n');
 }

@@ -26,6 +26,8 @@ const EXIT_STATUS = {
   /** A rank thread did not report ready within the start-up timeout. */
   ERR_STARTUP: 1,
   ERR_PROTOCOL: 1,
+  /** --nats: no NATS server reachable, or not enough worker slots for the ranks. */
+  ERR_CLUSTER: 1,
   ERR_INTERNAL: 1,
   ERR_STORE_MISSING: 3,
   ERR_STORE_CORRUPT: 3,

@@ -22,14 +22,22 @@ export type RankCrashKind = (typeof RANK_CRASH_KINDS)[number];
 
 export type CrashSpec =
   | { target: number; step: number; kind: RankCrashKind }
-  | { target: 'coordinator'; step: number; kind: 'crash' };
+  | { target: 'coordinator'; step: number; kind: 'crash' }
+  /** --nats: the worker process named `host` is SIGKILLed when one of its ranks begins `step`. */
+  | { target: 'host'; host: string; step: number; kind: 'crash' };
 
-export function parseCrashSpec(text: string, ranks: number): CrashSpec {
-  const m = /^(\d+|coordinator)@(\d+)(?::([a-z-]+))?$/.exec(text.trim());
-  const accepted = `expected TARGET@STEP[:KIND] with TARGET a rank 0..${ranks - 1} or 'coordinator', and KIND one of ${RANK_CRASH_KINDS.join(', ')}`;
+export function parseCrashSpec(text: string, ranks: number, nats = false): CrashSpec {
+  const m = /^(\d+|coordinator|host:[A-Za-z0-9_-]+)@(\d+)(?::([a-z-]+))?$/.exec(text.trim());
+  const accepted = `expected TARGET@STEP[:KIND] with TARGET a rank 0..${ranks - 1}, 'coordinator' or host:NAME (under --nats), and KIND one of ${RANK_CRASH_KINDS.join(', ')}`;
   if (!m) throw new CkptError('ERR_USAGE', `invalid --crash '${text}': ${accepted}`);
   const step = Number(m[2]);
   const kind = m[3] ?? 'crash';
+  if (m[1]!.startsWith('host:')) {
+    if (!nats) throw new CkptError('ERR_USAGE', `invalid --crash '${text}': a host:NAME target needs --nats (ranks run on 'ckpt worker' hosts)`);
+    if (kind !== 'crash') throw new CkptError('ERR_USAGE', `invalid --crash '${text}': a host only takes kind 'crash'`);
+    if (step < 1) throw new CkptError('ERR_USAGE', `invalid --crash '${text}': the host step must be >= 1`);
+    return { target: 'host', host: m[1]!.slice(5), step, kind: 'crash' };
+  }
   if (m[1] === 'coordinator') {
     if (kind !== 'crash') throw new CkptError('ERR_USAGE', `invalid --crash '${text}': the coordinator only takes kind 'crash'`);
     if (step < 1) throw new CkptError('ERR_USAGE', `invalid --crash '${text}': the coordinator step must be >= 1`);
@@ -42,5 +50,6 @@ export function parseCrashSpec(text: string, ranks: number): CrashSpec {
 }
 
 export function formatCrashSpec(s: CrashSpec): string {
-  return `${s.target}@${s.step}${s.kind === 'crash' ? '' : ':' + s.kind}`;
+  const target = s.target === 'host' ? `host:${s.host}` : s.target;
+  return `${target}@${s.step}${s.kind === 'crash' ? '' : ':' + s.kind}`;
 }

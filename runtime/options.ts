@@ -57,6 +57,8 @@ export interface RunOptions {
   failureBudget?: number | string;
   startupTimeoutMs?: number | string;
   loadTimeoutMs?: number | string;
+  /** NATS servers, comma-separated: place ranks on `ckpt worker` processes (cluster mode). */
+  nats?: string;
   cwd?: string;
 }
 
@@ -96,6 +98,8 @@ export interface RunConfig {
   readonly startupTimeoutMs: number;
   /** A job module must finish loading within this long. */
   readonly loadTimeoutMs: number;
+  /** Cluster mode: the NATS servers through which ranks are placed on workers (null: threads here). */
+  readonly nats: readonly string[] | null;
 }
 
 export const DEFAULT_SEED = 20261123;
@@ -210,7 +214,9 @@ export async function resolveRunOptions(o: RunOptions): Promise<RunConfig> {
   const durability = oneOf('--durability', o.durability, DURABILITIES, 'flushed');
   const auto = o.interval === 'auto';
   const interval = o.interval === undefined || auto ? job.defaultInterval(params, steps) : parseInteger('--interval', o.interval, 1);
-  const crashes = (o.crash ?? []).map((c) => parseCrashSpec(c, ranks));
+  const nats = o.nats === undefined ? null : parseNatsServers(o.nats);
+  if (nats && o.trace) throw usage('--trace is not available under --nats yet: the trace rings are shared memory of one process');
+  const crashes = (o.crash ?? []).map((c) => parseCrashSpec(c, ranks, nats !== null));
   crashes.forEach((c, i) => {
     // A spec at or past the last step would never fire, and a run that silently does not
     // inject the failure asked for measures nothing.
@@ -271,5 +277,14 @@ export async function resolveRunOptions(o: RunOptions): Promise<RunConfig> {
     failureBudget,
     startupTimeoutMs,
     loadTimeoutMs,
+    nats,
   } satisfies RunConfig);
+}
+
+/** `--nats URL[,URL...]`: nats://host:port, or host:port. */
+export function parseNatsServers(text: string): readonly string[] {
+  const urls = text.split(',').map((u) => u.trim()).filter(Boolean);
+  const bad = urls.find((u) => !/^(nats:\/\/)?[A-Za-z0-9.\-[\]:]+:\d{1,5}$/.test(u));
+  if (urls.length === 0 || bad !== undefined) throw usage(`invalid --nats '${text}': expected URL[,URL...] with each URL nats://HOST:PORT (e.g. nats://127.0.0.1:4222)`);
+  return Object.freeze(urls.map((u) => (u.startsWith('nats://') ? u : `nats://${u}`)));
 }

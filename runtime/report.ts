@@ -105,6 +105,8 @@ export interface Report {
   sessions: number;
   /** Things the user should know that did not stop the run (e.g. a crash spec that never fired). */
   warnings?: string[];
+  /** --nats: the workers the ranks ran on at the end (a rank moves when its worker is lost). */
+  placement?: { host: string; ranks: number[] }[];
   /** --trace: where the trace went; it stops at the first failure (`failed`). */
   trace?: { file: string; events: number; failed: number[] };
 }

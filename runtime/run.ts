@@ -10,6 +10,7 @@ import { resolveRunOptions, type RunConfig, type RunOptions } from './options.js
 import { RunEngine, type Progress } from './coordinator/engine.js';
 import type { FailureRecord, Report } from './report.js';
 import { checkOutputPath, writeOutput } from './output-path.js';
+import { Cluster } from './coordinator/remote/cluster.js';
 
 export interface RunHooks {
   onProgress?: (p: Progress) => void;
@@ -22,10 +23,14 @@ export interface RunHooks {
 
 async function drive(config: RunConfig, store: CkptStore, hooks: RunHooks, previous?: { failures: FailureRecord[]; sessions: number }): Promise<Report> {
   hooks.onStore?.(store.dir);
-  const engine = new RunEngine(config, store, { onProgress: hooks.onProgress, previous });
   let report: Report;
+  let cluster: Cluster | null = null;
   try {
+    // --nats: ranks run on `ckpt worker` processes, channels are NATS subjects.
+    cluster = config.nats ? await Cluster.open(config, previous !== undefined) : null;
+    const engine = new RunEngine(config, store, { onProgress: hooks.onProgress, previous, transport: cluster?.transport, threads: cluster?.threads });
     report = await engine.run();
+    if (cluster) report.placement = cluster.placement();
     if (engine.tracer && config.trace) {
       let t;
       try {
@@ -46,9 +51,11 @@ async function drive(config: RunConfig, store: CkptStore, hooks: RunHooks, previ
       err.message += ` (the store's status could not be updated either: ${fsError(why, store.dir, 'write to the store').message})`;
     });
     await store.close();
+    await cluster?.close();
     throw err;
   }
   await store.close();
+  await cluster?.close();
   for (const w of report.warnings ?? []) hooks.onWarning?.(w);
   if (hooks.report) writeOutput(hooks.report, JSON.stringify(report, null, 2) + '\n', '--report');
   return report;
@@ -74,8 +81,8 @@ export async function resumeRun(dir: string, hooks: RunHooks = {}): Promise<Repo
     throw new CkptError('ERR_STORE_FINISHED', `the run in '${dir}' already completed; nothing to resume ('ckpt inspect --store ${dir}' shows it)`);
   }
   // Stores from before --log-at and --durability logged at the receiver and flushed.
-  const stored = store.config as Omit<RunConfig, 'logAt' | 'durability'> & Partial<Pick<RunConfig, 'logAt' | 'durability'>>;
-  const config: RunConfig = Object.freeze({ logAt: 'receiver', durability: 'flushed', ...stored, store: at, trace: null });
+  const stored = store.config as Omit<RunConfig, 'logAt' | 'durability' | 'nats'> & Partial<Pick<RunConfig, 'logAt' | 'durability' | 'nats'>>;
+  const config: RunConfig = Object.freeze({ logAt: 'receiver', durability: 'flushed', nats: null, ...stored, store: at, trace: null });
   try {
     await store.setStatus({ state: 'running', sessions: status.sessions + 1 });
   } catch (e) {

@@ -132,7 +132,12 @@ export type FromRank =
   /** Replay done; `known[src]`: highest seq from src this rank has (delivered or queued). */
   | { v: 1; kind: 'replayed'; rank: number; epoch: number; known: number[]; step: number; replayed: number }
   | { v: 1; kind: 'finished'; rank: number; epoch: number; step: number; output: LocalOutput; logWaitMs: number; logging: RankLoggingFigures; sent: number }
-  | { v: 1; kind: 'error'; rank: number; error: ErrorRecord };
+  | { v: 1; kind: 'error'; rank: number; error: ErrorRecord }
+  /**
+   * A `host:NAME` crash spec fired (--nats): the worker process that hosts this rank reports
+   * the rank's slots and SIGKILLs itself. Never reaches the coordinator.
+   */
+  | { v: 1; kind: 'kill-host'; rank: number };
 
 /** A rank's own logging figures, reported when it finishes. */
 export interface RankLoggingFigures {

@@ -23,7 +23,7 @@ import { addCheckpoint, progressOf, type Progress } from './progress.js';
 import { checkpointScheme, loggingScheme, schemes, type Schemes } from './schemes.js';
 import { LocalizedRecovery, type RecoveryHost } from './localized-recovery.js';
 import { globalRollback } from './global-rollback.js';
-import type { RankHandle } from './rank-pool.js';
+import type { RankHandle, RankThreadsFactory } from './rank-threads.js';
 import { RunRanks } from './run-ranks.js';
 import { TraceRecorder } from './trace-recorder.js';
 import { FixedInterval, YoungDalyInterval, type IntervalPolicy } from './interval-policy.js';
@@ -47,6 +47,8 @@ export interface EngineOptions {
   previous?: { failures: FailureRecord[]; sessions: number };
   /** How ranks reach each other and the coordinator (the MessagePort mesh by default). */
   transport?: Transport;
+  /** Where ranks run: threads of this process by default, or workers on other hosts (--nats). */
+  threads?: RankThreadsFactory;
 }
 
 export class RunEngine {
@@ -134,6 +136,7 @@ export class RunEngine {
     this.ranks = new RunRanks({
       config,
       transport: this.transport,
+      threads: options.threads,
       checkpoint,
       logging,
       status: this.statusSab,

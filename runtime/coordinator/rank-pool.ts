@@ -7,47 +7,17 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { SLOT_NATIVE, SLOT_WAIT, STATUS_SLOTS, WAIT_NONE, type FromRank, type RankTask, type ToRank } from '../wire.js';
 import { NATIVE_FREE, NATIVE_IN, NATIVE_KILLED } from '../../storage/rank-store.js';
-import { endpointsOf, type Endpoint, type Link, type Transport } from '../transport/transport.js';
+import { endpointsOf, type Endpoint, type Transport } from '../transport/transport.js';
+import type { PoolEvents, RankHandle, RankThreads } from './rank-threads.js';
+
+export type { PoolEvents, RankHandle, RankState, RankThreads } from './rank-threads.js';
 
 /** How long a kill waits for a rank to leave LMDB before terminating it regardless. */
 const NATIVE_WAIT_MS = 10_000;
 
-export type RankState = 'alive' | 'dead' | 'stopping';
-
-export interface RankHandle {
-  readonly rank: number;
-  readonly control: Link<FromRank, ToRank>;
-  readonly abort: AbortController;
-  state: RankState;
-  /** Settles when the thread's task is over, whichever way. */
-  readonly done: Promise<void>;
-  exited: boolean;
-  /**
-   * The rank has spoken (its first message is 'ready', or 'error'): its thread finished
-   * loading. Until then it is never terminated (a thread killed while loading native addons
-   * aborts the whole process) and nothing is posted to it (see send).
-   */
-  ready: boolean;
-  /** When it was spawned (performance.now()), for the start-up timeout. */
-  readonly spawnedAt: number;
-  /** Control messages held until the rank is ready, and a kill that waits for it. */
-  held: { m: ToRank; transfer: Endpoint[] }[];
-  killWhenReady: boolean;
-}
-
-export interface PoolEvents {
-  message(h: RankHandle, m: FromRank): void;
-  /**
-   * The thread is gone (exit, abort, or error), or its control port closed. Called once.
-   * `stale`: the task never reached a thread, because a channel it carried was closed first
-   * (a peer died and took its end of the channel with it): not a failure of this rank.
-   */
-  exit(h: RankHandle, reason: string, stale: boolean): void;
-}
-
 const WORKER = fileURLToPath(new URL('../rank/rank-worker.js', import.meta.url));
 
-export class RankPool {
+export class RankPool implements RankThreads {
   private readonly pool: Piscina;
   private status: Int32Array | undefined;
 
@@ -72,7 +42,7 @@ export class RankPool {
     const abort = new AbortController();
     let settle!: () => void;
     const done = new Promise<void>((r) => (settle = r));
-    const h: RankHandle = { rank: task.rank, control: port1, abort, state: 'alive', done, exited: false, ready: false, spawnedAt: performance.now(), held: [], killWhenReady: false };
+    const h: RankHandle = { rank: task.rank, host: null, control: port1, abort, state: 'alive', done, exited: false, ready: false, spawnedAt: performance.now(), held: [], killWhenReady: false };
     const status = new Int32Array(task.status);
     Atomics.store(status, task.rank * STATUS_SLOTS + SLOT_NATIVE, NATIVE_FREE);
     Atomics.store(status, task.rank * STATUS_SLOTS + SLOT_WAIT, WAIT_NONE);

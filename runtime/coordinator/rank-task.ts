@@ -25,7 +25,8 @@ export function rankTask(c: RunConfig, scheme: Pick<CheckpointScheme, 'commitsIn
   // round's commit, or in the rank once it flushed and reported an independent checkpoint.
   const crashes = c.crashes
     .map((spec, index) => ({ spec, index }))
-    .filter((s) => s.spec.target === x.rank && !x.fired.has(s.index) && (s.spec.kind !== 'checkpoint-committed' || scheme.commitsInRank));
+    // host:NAME specs go to every rank; the remote pool keeps them for the ranks it places on NAME.
+    .filter((s) => (s.spec.target === x.rank || s.spec.target === 'host') && !x.fired.has(s.index) && (s.spec.kind !== 'checkpoint-committed' || scheme.commitsInRank));
   const notifySteps = c.crashes.filter((s, i) => s.target === 'coordinator' && !x.fired.has(i)).map((s) => s.step);
   return {
     v: 1,

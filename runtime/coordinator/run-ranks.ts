@@ -8,7 +8,8 @@ import { endpointsOf, type PeerRow, type Transport } from '../transport/transpor
 import type { FromRank, ReplayOrder, RestorePoint, ToRank } from '../wire.js';
 import type { CheckpointScheme } from './checkpoint/scheme.js';
 import type { LoggingScheme } from './logging/scheme.js';
-import { RankPool, type RankHandle } from './rank-pool.js';
+import { RankPool } from './rank-pool.js';
+import type { RankHandle, RankThreads, RankThreadsFactory } from './rank-threads.js';
 import { rankTask } from './rank-task.js';
 
 const DEBUG = Boolean(process.env.CKPT_DEBUG);
@@ -16,6 +17,8 @@ const DEBUG = Boolean(process.env.CKPT_DEBUG);
 export interface RanksHost {
   readonly config: RunConfig;
   readonly transport: Transport;
+  /** Where ranks run (threads of this process by default). */
+  readonly threads?: RankThreadsFactory;
   readonly checkpoint: Pick<CheckpointScheme, 'commitsInRank'>;
   readonly logging: Pick<LoggingScheme, 'attach'>;
   readonly status: SharedArrayBuffer;
@@ -39,13 +42,14 @@ export interface RanksHost {
 
 export class RunRanks {
   readonly handles: RankHandle[] = [];
-  private readonly pool: RankPool;
+  private readonly pool: RankThreads;
 
   constructor(private readonly host: RanksHost) {
-    this.pool = new RankPool(host.config.ranks, host.transport, {
-      message: (h, m) => host.message(h, m),
-      exit: (h, reason, stale) => host.enqueue(() => (stale ? this.onStaleSpawn(h) : this.onExit(h, reason))),
-    });
+    const events = {
+      message: (h: RankHandle, m: FromRank) => host.message(h, m),
+      exit: (h: RankHandle, reason: string, stale: boolean) => host.enqueue(() => (stale ? this.onStaleSpawn(h) : this.onExit(h, reason))),
+    };
+    this.pool = host.threads ? host.threads(host.config.ranks, events) : new RankPool(host.config.ranks, host.transport, events);
   }
 
   isCurrent(h: RankHandle): boolean {

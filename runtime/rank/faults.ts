@@ -13,13 +13,20 @@ export interface FaultTarget {
   status: Int32Array;
   times: Float64Array;
   markFired(index: number): Promise<void>;
+  /** Ask the worker process hosting this rank to SIGKILL itself (a `host:NAME` spec, --nats). */
+  killHost(): void;
 }
 
-export async function inflict(t: FaultTarget, index: number, kind: 'crash' | 'hang'): Promise<never> {
+/**
+ * `host`: the whole worker process dies (SIGKILL, by its main thread once it has sent the
+ * rank's slots); this thread blocks until then, so it does nothing more.
+ */
+export async function inflict(t: FaultTarget, index: number, kind: 'crash' | 'hang' | 'host'): Promise<never> {
   await t.markFired(index);
   Atomics.store(t.status, t.rank * STATUS_SLOTS + SLOT_FIRING, index + 1);
   t.times[t.rank * TIME_SLOTS + TIME_FAILED_AT] = wallNow();
-  if (kind === 'hang') {
+  if (kind === 'host') t.killHost();
+  if (kind === 'hang' || kind === 'host') {
     // Block the thread: no event loop, no heartbeat, no exit.
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
   }
@@ -41,7 +48,7 @@ export class RankFaults {
   async atStep(): Promise<void> {
     const step = this.step();
     const hit = this.specs.find((c) => c.spec.step === step && (c.spec.kind === 'crash' || c.spec.kind === 'hang'));
-    if (hit) await inflict(this.target, hit.index, hit.spec.kind as 'crash' | 'hang');
+    if (hit) await inflict(this.target, hit.index, hit.spec.target === 'host' ? 'host' : (hit.spec.kind as 'crash' | 'hang'));
   }
 
   /** A crash of checkpoint-phase `kind` that is due by now (its step reached). */

@@ -80,7 +80,9 @@ export class RankRuntime {
     this.times = new Float64Array(task.times);
     this.costs = new CostMeter(this.times, task.rank, TIME_SLOTS);
     ({ dependencies: this.dependencies, copies: this.copies } = rankSupport(task, this.costs));
-    const target = { rank: task.rank, status: this.status, times: this.times, markFired: async (i: number) => void (await this.store?.markFired(i)) };
+    const target = { rank: task.rank, status: this.status, times: this.times, markFired: async (i: number) => void (await this.store?.markFired(i)),
+      killHost: () => this.post({ v: 1, kind: 'kill-host', rank: task.rank }),
+    };
     this.faults = new RankFaults(target, task.crashes, () => this.step);
   }
 

@@ -4,10 +4,16 @@
  * transfer: the port moves, nothing is copied).
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { Endpoint, Link, PeerRow, Transport } from './transport.js';
+import { isBusEndpoint, type Endpoint, type Link, type PeerRow, type Transport } from './transport.js';
 
-/** Open a MessagePort endpoint (rank side, or the coordinator's end of a pair). */
-export function openPort<In, Out>(port: MessagePort): Link<In, Out> {
+/**
+ * Open a MessagePort endpoint (rank side, or the coordinator's end of a pair). A rank thread
+ * only ever receives MessagePorts: the worker that hosts it opens bus endpoints and hands it
+ * bridged ports (worker/port-bridge.ts).
+ */
+export function openPort<In, Out>(endpoint: Endpoint): Link<In, Out> {
+  if (isBusEndpoint(endpoint)) throw new Error(`internal: bus channel ${endpoint.ch} reached a rank thread unopened`);
+  const port = endpoint;
   return {
     post: (m, transfer) => port.postMessage(m, transfer as MessagePort[] | undefined),
     listen: (fn) => port.on('message', fn),
@@ -34,6 +40,6 @@ export const messagePortTransport: Transport = {
     return { local: openPort<In, Out>(port1), remote: port2 };
   },
   discard(endpoints) {
-    for (const p of endpoints) p?.close();
+    for (const p of endpoints) if (p && !isBusEndpoint(p)) p.close();
   },
 };

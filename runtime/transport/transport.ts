@@ -10,8 +10,23 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 
+/**
+ * A channel end that lives on a message bus rather than in this process (transport/nats/):
+ * `ch` names the channel, `side` which of its two ends this is. It is plain data, so it can
+ * travel to another host inside a task or a control message; the process that receives it
+ * opens it (a worker bridges it to a MessagePort before a rank thread sees it).
+ */
+export interface BusEndpoint {
+  readonly ch: string;
+  readonly side: 0 | 1;
+}
+
 /** One end of a channel, as carried by a task or a control message. */
-export type Endpoint = MessagePort;
+export type Endpoint = MessagePort | BusEndpoint;
+
+export function isBusEndpoint(e: unknown): e is BusEndpoint {
+  return typeof e === 'object' && e !== null && typeof (e as BusEndpoint).ch === 'string' && ((e as BusEndpoint).side === 0 || (e as BusEndpoint).side === 1);
+}
 
 /** Rank i's ends of its channels: row[j] is the end towards rank j (null: self, or keep the current one). */
 export type PeerRow = (Endpoint | null)[];
@@ -36,7 +51,7 @@ export interface Transport {
   discard(endpoints: readonly (Endpoint | null | undefined)[]): void;
 }
 
-/** The endpoints among `row` that a control message must transfer. */
-export function endpointsOf(row: readonly (Endpoint | null | undefined)[]): Endpoint[] {
-  return row.filter((p): p is Endpoint => p != null);
+/** The endpoints among `row` that a control message must transfer (MessagePorts move; bus endpoints are data). */
+export function endpointsOf(row: readonly (Endpoint | null | undefined)[]): MessagePort[] {
+  return row.filter((p): p is MessagePort => p != null && !isBusEndpoint(p));
 }

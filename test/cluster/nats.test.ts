@@ -1,0 +1,135 @@
+/**
+ * Ranks on several hosts (--nats): three real nats-servers routed into a cluster, three real
+ * `ckpt worker` processes, each connected to its own server, and `ckpt run` on the first. The
+ * oracle is the digest of the same job run as threads of one process.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, run, storePath, tempDir } from '../helpers.js';
+import { Bus } from '../../dist/runtime/transport/nats/bus.js';
+import { openBusLink } from '../../dist/runtime/transport/nats/bus-link.js';
+import { ckpt, killAll, startNats, startWorker, type NatsCluster, type Worker } from './support.js';
+
+const HEAT = ['--job', 'heat', '--ranks', '4', '--steps', '300'];
+const CAVITY = ['--job', 'cavity', '--ranks', '4', '--steps', '300', '--param', 'n=64'];
+
+function opts(args: string[]): Record<string, string> {
+  const o: Record<string, string> = {};
+  for (let i = 0; i < args.length; i += 2) o[args[i]!.slice(2)] = args[i + 1]!;
+  return o;
+}
+
+async function reference(args: string[]): Promise<string> {
+  const o = opts(args);
+  const r = await run({ job: o.job!, ranks: o.ranks, steps: o.steps, param: o.param ? [o.param] : undefined, checkpoint: 'none' });
+  return r.result.digest;
+}
+
+let nats: NatsCluster;
+let workers: Worker[] = [];
+
+beforeAll(async () => {
+  nats = await startNats(3);
+  // Each worker talks to "its host's" server first, and knows the others to fail over to.
+  workers = await Promise.all(['w1', 'w2', 'w3'].map((name, i) => startWorker(name, [nats.urls[i]!, ...nats.urls.filter((_, j) => j !== i)], 2)));
+}, 60_000);
+
+afterAll(async () => {
+  await killAll(workers.map((w) => w.proc));
+  await nats?.stop();
+});
+
+describe('bus channels between servers of a NATS cluster', () => {
+  it('keep order and lose nothing, also what is posted before the other side listens, and carry messages above max_payload', async () => {
+    const a = await Bus.connect([nats.urls[0]!], 'test a');
+    const b = await Bus.connect([nats.urls[1]!], 'test b');
+    try {
+      const ch = { ch: `t${Date.now()}`, side: 0 as const };
+      const left = openBusLink<unknown, { i: number; v?: Float64Array }>(a, ch);
+      for (let i = 0; i < 500; i++) left.post({ i });
+      await new Promise((r) => setTimeout(r, 300)); // the other side opens late
+      const got: { i: number; v?: Float64Array }[] = [];
+      const right = openBusLink<{ i: number; v?: Float64Array }, unknown>(b, { ch: ch.ch, side: 1 });
+      right.listen((m) => got.push(m));
+      const big = new Float64Array(300_000).map((_, k) => k * 0.5); // 2.4 MB: above the 1 MB default max_payload
+      for (let i = 500; i < 5000; i++) left.post(i === 2500 ? { i, v: big } : { i });
+      const t0 = Date.now();
+      while (got.length < 5000 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 20));
+      expect(got.map((m) => m.i)).toEqual(Array.from({ length: 5000 }, (_, i) => i));
+      expect(got[2500]!.v).toEqual(big);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
+describe('ranks on three ckpt workers', () => {
+  for (const [job, args] of [['heat', HEAT], ['cavity', CAVITY]] as const) {
+    for (const mode of [['--checkpoint', 'coordinated'], ['--logging', 'pessimistic']]) {
+      it(`${job} under ${mode.join(' ')} ends with the single-process digest, a rank crash recovered, ranks spread over the three workers`, async () => {
+        const want = await reference([...args]);
+        const r = cli(['run', ...args, ...mode, '--nats', nats.urls[0]!, '--crash', '2@130', '--store', storePath(), '--json', '--quiet']);
+        expect(r.stderr).toBe('');
+        expect(r.status).toBe(0);
+        const rep = JSON.parse(r.stdout);
+        expect(rep.result.digest).toBe(want);
+        expect(rep.failures).toHaveLength(1);
+        expect(rep.placement.map((p: { host: string }) => p.host).sort()).toEqual(['w1', 'w2', 'w3']);
+        expect(rep.placement.flatMap((p: { ranks: number[] }) => p.ranks).sort()).toEqual([0, 1, 2, 3]);
+      });
+    }
+  }
+
+  it('a ckpt run process SIGKILLed under --nats is finished by ckpt resume with the failure-free digest', async () => {
+    const want = await reference(HEAT);
+    const store = storePath();
+    const first = await ckpt(['run', ...HEAT, '--nats', nats.urls[0]!, '--crash', 'coordinator@150', '--store', store, '--quiet'], tempDir()).done;
+    expect(first.signal).toBe('SIGKILL');
+    const resumed = cli(['resume', '--store', store, '--json', '--quiet']);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.status).toBe(0);
+    expect(JSON.parse(resumed.stdout).result.digest).toBe(want);
+  });
+
+  // Last in this file: it takes w3 and its server away.
+  it('SIGKILL of a worker and of its nats-server mid-run (a host lost): its ranks move to the survivors and the run ends with the failure-free digest', async () => {
+    const want = await reference(HEAT);
+    const w3 = workers[2]!;
+    // The worker SIGKILLs itself when one of its ranks begins step 150; then its server goes too.
+    void w3.exited.then(() => killAll([nats.servers[2]!]));
+    const r = cli(['run', ...HEAT, '--logging', 'pessimistic', '--nats', nats.urls[0]!, '--crash', 'host:w3@150', '--store', storePath(), '--json', '--quiet']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect((await w3.exited).signal).toBe('SIGKILL');
+    const rep = JSON.parse(r.stdout);
+    expect(rep.result.digest).toBe(want);
+    // Ranks 3 ran on w3 (4 ranks on 3 workers: 2, 1, 1): it failed, alone, and moved.
+    expect(rep.failures.map((f: { target: number }) => f.target)).toEqual([3]);
+    expect(rep.failures[0].rolledBack).toEqual([3]);
+    expect(rep.placement.map((p: { host: string }) => p.host)).not.toContain('w3');
+  });
+});
+
+describe('cluster mode refuses what it cannot do with one line and the right status', () => {
+  it('a host:NAME crash target without --nats is a usage error', () => {
+    const r = cli(['run', ...HEAT, '--crash', 'host:w1@5']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a malformed --nats is a usage error', () => {
+    const r = cli(['run', ...HEAT, '--nats', 'not a url']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('no NATS server at the URL, or too few worker slots, fails with exit 1 and one line', () => {
+    const none = cli(['run', ...HEAT, '--nats', 'nats://127.0.0.1:1', '--store', storePath()]);
+    expect(none.status).toBe(1);
+    expect(none.stderr.trim().split('\n')).toHaveLength(1);
+    const few = cli(['run', '--job', 'heat', '--ranks', '16', '--steps', '50', '--nats', nats.urls[0]!, '--startup-timeout', '1000', '--store', storePath()]);
+    expect(few.status).toBe(1);
+    expect(few.stderr.trim().split('\n')).toHaveLength(1);
+    expect(few.stderr).toMatch(/slots/);
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * Real NATS servers and real `ckpt worker` processes on loopback for the cluster tests:
+ * started per test file, stopped after it. Without nats-server on the PATH the tests fail,
+ * with one line saying how to install it: they are never skipped.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { connect } from 'node:net';
+import { CLI } from '../helpers.js';
+
+export const NATS_MISSING = 'nats-server is not on the PATH: install it (Debian: apt-get install nats-server; .ci/run does) to run the multi-host tests';
+
+export function requireNatsServer(): void {
+  const r = spawnSync('nats-server', ['--version'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) throw new Error(NATS_MISSING);
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  const t0 = Date.now();
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = connect(port, '127.0.0.1');
+      c.once('connect', () => (c.destroy(), resolve(true)));
+      c.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface NatsCluster {
+  urls: string[];
+  servers: ChildProcess[];
+  stop(): Promise<void>;
+}
+
+/** `n` nats-servers routed into one cluster on loopback. */
+export async function startNats(n: number): Promise<NatsCluster> {
+  requireNatsServer();
+  const client = await Promise.all(Array.from({ length: n }, () => freePort()));
+  const route = await Promise.all(Array.from({ length: n }, () => freePort()));
+  const servers = client.map((port, i) => {
+    const args = ['-a', '127.0.0.1', '-p', String(port)];
+    if (n > 1) {
+      const routes = route.filter((_, j) => j !== i).map((p) => `nats://127.0.0.1:${p}`).join(',');
+      args.push('--cluster_name', 'ckpt-test', '--cluster', `nats://127.0.0.1:${route[i]}`, '--routes', routes);
+    }
+    return spawn('nats-server', args, { stdio: 'ignore' });
+  });
+  await Promise.all(client.map((p) => waitForPort(p)));
+  // Routes form within a second or so; a message published before they do is not forwarded.
+  if (n > 1) await new Promise((r) => setTimeout(r, 1500));
+  return {
+    urls: client.map((p) => `nats://127.0.0.1:${p}`),
+    servers,
+    stop: () => killAll(servers),
+  };
+}
+
+export interface Worker {
+  name: string;
+  proc: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  log: () => string;
+}
+
+/** A `ckpt worker` process; resolves once it listens. */
+export async function startWorker(name: string, urls: string[], slots: number): Promise<Worker> {
+  const proc = spawn(process.execPath, [CLI, 'worker', '--nats', urls.join(','), '--slots', String(slots), '--name', name], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.once('exit', (code, signal) => r({ code, signal })));
+  await new Promise<void>((resolve, reject) => {
+    proc.stderr!.on('data', (d: Buffer) => {
+      log += d.toString();
+      if (log.includes('listening on')) resolve();
+    });
+    void exited.then(() => reject(new Error(`worker ${name} exited before listening: ${log}`)));
+  });
+  return { name, proc, exited, log: () => log };
+}
+
+export async function killAll(procs: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    procs.map(
+      (p) =>
+        new Promise<void>((resolve) => {
+          if (p.exitCode !== null || p.signalCode !== null) return resolve();
+          p.once('exit', () => resolve());
+          p.kill('SIGKILL');
+        }),
+    ),
+  );
+}
+
+/** `ckpt ARGS` as a child process, asynchronously (the test may act while it runs). */
+export function ckpt(args: string[], cwd: string, timeoutMs = 120_000): { proc: ChildProcess; done: Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
+  const proc = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+  const done = new Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    proc.once('exit', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr });
+    }),
+  );
+  return { proc, done };
+}
