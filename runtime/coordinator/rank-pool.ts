@@ -8,7 +8,7 @@ import { Piscina } from 'piscina';
 import { SLOT_NATIVE, SLOT_WAIT, STATUS_SLOTS, WAIT_NONE, type FromRank, type RankTask, type ToRank } from '../wire.js';
 import { NATIVE_FREE, NATIVE_IN, NATIVE_KILLED } from '../../storage/rank-store.js';
 import { endpointsOf, type Endpoint, type Transport } from '../transport/transport.js';
-import type { PoolEvents, RankHandle, RankThreads } from './rank-threads.js';
+import { handlesDone, type PoolEvents, type RankHandle, type RankThreads } from './rank-threads.js';
 
 export type { PoolEvents, RankHandle, RankState, RankThreads } from './rank-threads.js';
 
@@ -144,9 +144,7 @@ export class RankPool implements RankThreads {
 
   /** Wait for every rank task to end (they close their LMDB handles), then end the pool. */
   async destroy(handles: RankHandle[], timeoutMs = 5000): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(handles.map((h) => h.done)), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
-    clearTimeout(timer);
+    await handlesDone(handles, timeoutMs);
     await this.pool.destroy();
   }
 }

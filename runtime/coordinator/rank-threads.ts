@@ -53,3 +53,10 @@ export interface RankThreads {
 }
 
 export type RankThreadsFactory = (size: number, events: PoolEvents) => RankThreads;
+
+/** Every handle's task has ended, or `timeoutMs` has passed (teardown never waits forever). */
+export async function handlesDone(handles: readonly RankHandle[], timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(handles.map((h) => h.done)), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+  clearTimeout(timer);
+}

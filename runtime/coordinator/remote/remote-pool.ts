@@ -10,7 +10,7 @@ import { SUBJECTS, type FromWorker, type RemoteTask, type ToWorker } from '../..
 import type { Endpoint, Transport } from '../../transport/transport.js';
 import { isBusEndpoint } from '../../transport/transport.js';
 import { SLOT_FIRING, STATUS_SLOTS, TIME_FAILED_AT, TIME_SLOTS, type FromRank, type RankTask, type ToRank } from '../../wire.js';
-import type { PoolEvents, RankHandle, RankThreads } from '../rank-threads.js';
+import { handlesDone, type PoolEvents, type RankHandle, type RankThreads } from '../rank-threads.js';
 import type { Workers } from './workers.js';
 
 interface Remote {
@@ -96,9 +96,7 @@ export class RemotePool implements RankThreads {
   }
 
   async destroy(handles: RankHandle[], timeoutMs = 5000): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(handles.map((h) => h.done)), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
-    clearTimeout(timer);
+    await handlesDone(handles, timeoutMs);
     for (const host of new Set(handles.map((h) => h.host))) if (host) this.command(host, { k: 'end-run', run: this.run });
     await this.bus.flush();
   }
