@@ -102,8 +102,13 @@ export class RankComm implements Comm {
   /** A message off the wire goes to the mailbox, or to a replay that takes contents from senders. */
   private accept(m: AppMessage, replay?: ReplaySource): void {
     this.onTraffic();
-    if (m.seq <= this.known[m.src]!) return; // a duplicate from a re-executing sender
-    this.known[m.src] = m.seq;
+    // A duplicate from a re-executing sender is dropped. In a replay fed by the senders the
+    // bound is what was delivered, not what is held: a message held from the checkpoint or the
+    // log above a rolled-back sender's restart point is an old copy of one it regenerates now,
+    // and the replay must take the new one (it voids the old copies when it ends, see
+    // ReplaySource.finish), whichever of the two comes first.
+    if (m.seq <= (replay ? this.counters.recvSeq : this.known)[m.src]!) return;
+    this.known[m.src] = Math.max(this.known[m.src]!, m.seq);
     this.hooks.arrived(m);
     if (replay) replay.offer(m);
     else this.mailbox.arrive(m);

@@ -84,7 +84,17 @@ export class ReplaySource {
 
   /** A message arrived from a sender (sender-based logging): it may be what a receive waits for. */
   offer(m: AppMessage): void {
-    this.add(m);
+    const q = this.bySrc[m.src]!;
+    const k = q.findIndex((x) => x.seq === m.seq);
+    if (k >= 0) {
+      // The new copy of a message held from the checkpoint or the log: it takes the old one's
+      // place (and arrival rank), and counts as arrived, so finish() keeps it.
+      const old = q[k]!;
+      q[k] = m;
+      this.arrivalOf.set(m, this.arrivalOf.get(old)!);
+      this.arrivalOf.delete(old);
+      this.arrived.delete(old);
+    } else this.add(m);
     this.arrived.add(m);
     this.pump();
   }
