@@ -22,6 +22,7 @@ import { CAVITY_VARIANTS, TRAFFIC_VARIANTS, protocolMatrix } from './protocol-ma
 import { failureRates, intervalSweep } from './intervals.js';
 import { goals, markdown, type BenchResult } from './bench-report.js';
 import { overheadSvg, ratesSvg } from './charts.js';
+import { savings } from './savings.js';
 
 export { markdown };
 
@@ -114,6 +115,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     });
     const bigRound = bigReports[0]!.checkpoints.bytesLogical / Math.max(1, bigReports[0]!.checkpoints.committed);
 
+    say('incremental on a partly static state; compression');
+    const saved = await savings({ ranks, steps, n, interval: steps / 4 }, rounds, quick, work);
+
     say('raw baselines');
     const raw = {
       fdatasyncMBps: rawWriteMBps(work, 32 * 1024 * 1024),
@@ -130,6 +134,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       logging: { n: logN, steps: logSteps, none: logTimes.none, pessimistic: logTimes.pessimistic, optimistic: logTimes.optimistic },
       traffic: { ranks: 3, steps: trafficSteps },
       halo: { ranks, bytes: haloBytes, exchanges, raw: halo.raw, ckpt: halo.ckpt },
+      savings: saved,
       largeCheckpoints: { n: bigN, ranks, perRankMB: bigRound / ranks / 1e6, MBps: big.coordinated, rawMBps: rawWriteMBps(work, Math.round(bigRound)) },
       elapsedS: 0,
       goals: [],

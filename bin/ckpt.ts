@@ -75,6 +75,7 @@ program
   .option('--checkpoint <mode>', 'none, coordinated, uncoordinated, cic', 'coordinated')
   .option('--interval <n|auto>', 'steps between checkpoints')
   .option('--incremental', 'write only what changed since the previous checkpoint')
+  .option('--compress <codec>', 'compress checkpoint blocks: none, deflate, xor-deflate (neighbour XOR, byte shuffle, deflate)')
   .option('--logging <mode>', 'none, pessimistic, optimistic', 'none')
   .addOption(new Option('--log-at <where>', 'where message logging keeps contents: sender (its memory, saved with its checkpoints) or receiver (stable storage before delivery)').default(undefined))
   .option('--durability <state>', 'flushed (fsync\'d: survives a power loss) or committed (in the OS: survives any process crash)')
@@ -108,6 +109,7 @@ program
         checkpoint: o.checkpoint,
         interval: o.interval,
         incremental: o.incremental,
+        compress: o.compress,
         logging: o.logging,
         logAt: o.logAt,
         durability: o.durability,

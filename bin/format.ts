@@ -43,7 +43,9 @@ export function summary(r: Report): string {
   const c = r.checkpoints;
   if (p.checkpoint !== 'none') {
     const kinds = c.forced !== undefined ? ` (${c.basic} basic, ${c.forced} forced)` : '';
-    out.push(`  checkpoints  ${c.committed} committed${kinds}${c.aborted ? `, ${c.aborted} aborted` : ''}; ${bytes(c.bytesWritten)} written of ${bytes(c.bytesLogical)} logical`);
+    const changed = c.bytesChanged ?? c.bytesWritten;
+    const packed = p.compress && c.bytesWritten > 0 ? ` (${p.compress}: ${(changed / c.bytesWritten).toFixed(2)}x from ${bytes(changed)})` : '';
+    out.push(`  checkpoints  ${c.committed} committed${kinds}${c.aborted ? `, ${c.aborted} aborted` : ''}; ${bytes(c.bytesWritten)} written${packed} of ${bytes(c.bytesLogical)} logical`);
   }
   const costs = costLine(r);
   if (costs) out.push(costs);

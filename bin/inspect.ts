@@ -80,7 +80,7 @@ export function formatInspect(i: Awaited<ReturnType<typeof inspectStore>>): stri
   out.push(`  status       ${i.status.state}${i.status.message ? ` (${i.status.message})` : ''}, ${i.status.sessions} session(s), updated ${i.status.updatedAt}${i.lock ? `; locked by pid ${i.lock.pid}` : ''}`);
   out.push(`  job          ${c.jobName} on ${c.ranks} ranks, steps ${c.steps ?? 'until steady'}, params ${JSON.stringify(c.params)}`);
   const logging = c.logging === 'none' ? 'none' : `${c.logging} (contents at the ${c.logAt})`;
-  out.push(`  protocol     checkpoint ${c.checkpoint} every ${c.interval}${c.incremental ? ' incremental' : ''}; logging ${logging}; seed ${c.seed}`);
+  out.push(`  protocol     checkpoint ${c.checkpoint} every ${c.interval}${c.incremental ? ' incremental' : ''}${c.compress && c.compress !== 'none' ? ` compress ${c.compress}` : ''}; logging ${logging}; seed ${c.seed}`);
   out.push(`  durability   ${c.durability} (${c.durability === 'flushed' ? "fsync'd: survives a power loss" : 'in the OS, not fsync\'d: survives the crash of any process, not a power loss'})`);
   out.push(`  line         round ${i.recoveryLine.round}: ${i.recoveryLine.ranks.map((r) => `rank ${r.rank}@${r.checkpointStep}`).join(', ')}`);
   out.push(`  checkpoints  (${bytes(i.storedBlockBytes)} of block data stored)`);

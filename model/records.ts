@@ -87,9 +87,17 @@ export type LogRecord = ContentRecord | DeterminantRecord;
  * block entry names the round whose write holds its bytes (an incremental checkpoint points at
  * blocks of earlier rounds for what did not change) and a CRC32 to catch corruption.
  */
+/** How checkpoint blocks are compressed (`--compress`; storage/block-codec.ts does it). */
+export const COMPRESSIONS = ['none', 'deflate', 'xor-deflate'] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
+
 export interface BlockRef {
   round: number;
+  /** CRC32 of the bytes stored (compressed, when `codec` is set). */
   crc: number;
+  /** The block is stored compressed (storage/block-codec.ts), in `stored` bytes. */
+  codec?: Exclude<Compression, 'none'>;
+  stored?: number;
 }
 
 export interface ArrayManifest {
@@ -145,6 +153,8 @@ export interface Manifest {
   known?: number[];
   bytesWritten: number;
   bytesLogical: number;
+  /** The changed blocks' bytes before compression (absent: nothing was compressed, it equals bytesWritten). */
+  bytesChanged?: number;
   writtenAt: number;
 }
 

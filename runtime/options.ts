@@ -11,6 +11,7 @@ import { parseCrashSpec, type CrashSpec } from './crash-spec.js';
 import { loadJob, resolveJobRef } from '../jobs/registry.js';
 import type { Job, ParamSpec, Params } from '../jobs/api.js';
 import type { JobRef } from './wire.js';
+import { COMPRESSIONS, type Compression } from '../model/records.js';
 
 export const CHECKPOINT_MODES = ['none', 'coordinated', 'uncoordinated', 'cic'] as const;
 export type CheckpointMode = (typeof CHECKPOINT_MODES)[number];
@@ -39,6 +40,7 @@ export interface RunOptions {
   checkpoint?: string;
   interval?: number | string;
   incremental?: boolean;
+  compress?: string;
   logging?: string;
   logAt?: string;
   durability?: string;
@@ -75,6 +77,8 @@ export interface RunConfig {
   /** auto: `interval` is only where Young/Daly starts (see coordinator/interval-policy.ts). */
   readonly intervalSource: 'option' | 'job-default' | 'auto';
   readonly incremental: boolean;
+  /** How checkpoint blocks are compressed (storage/block-codec.ts). */
+  readonly compress: Compression;
   readonly logging: LoggingMode;
   /** Where contents are logged (meaningful under --logging only; `sender` otherwise). */
   readonly logAt: LogAt;
@@ -228,6 +232,8 @@ export async function resolveRunOptions(o: RunOptions): Promise<RunConfig> {
   if (auto && checkpoint === 'none') throw usage('--interval auto needs a checkpoint mode other than none');
   const seed = o.seed === undefined ? DEFAULT_SEED : parseInteger('--seed', o.seed, 0, 2 ** 32 - 1);
   if (o.incremental && checkpoint === 'none') throw usage('--incremental needs a checkpoint mode other than none');
+  const compress = oneOf('--compress', o.compress, COMPRESSIONS, 'none');
+  if (compress !== 'none' && checkpoint === 'none') throw usage('--compress compresses checkpoints: give a checkpoint mode other than none');
   for (const [k, msg] of Object.entries(NOT_YET)) {
     const [opt, val] = k.split(':');
     if ((opt === 'checkpoint' && checkpoint === val) || (opt === 'logging' && logging === val)) throw usage(msg!);
@@ -259,6 +265,7 @@ export async function resolveRunOptions(o: RunOptions): Promise<RunConfig> {
     interval,
     intervalSource: auto ? 'auto' : o.interval === undefined ? 'job-default' : 'option',
     incremental: Boolean(o.incremental),
+    compress,
     logging,
     logAt,
     durability,

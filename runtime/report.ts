@@ -65,6 +65,8 @@ export interface Report {
     interval: number;
     intervalSource: string;
     incremental: boolean;
+    /** How checkpoint blocks were compressed (absent: not compressed). */
+    compress?: string;
     logging: string;
     /** Where message contents are logged (under --logging only). */
     logAt?: string;
@@ -80,7 +82,18 @@ export interface Report {
    */
   timing: { wallMs: number; startupMs: number; runMs: number; checkpointMs: number; loggingMs: number; recoveryMs: number; stepsPerSecond: number };
   /** Under uncoordinated / cic, `committed` counts every flushed checkpoint, `basic` + `forced`. */
-  checkpoints: { committed: number; aborted: number; bytesWritten: number; bytesLogical: number; writeMs: number; garbageCollected: number; basic?: number; forced?: number };
+  checkpoints: {
+    committed: number;
+    aborted: number;
+    bytesWritten: number;
+    bytesLogical: number;
+    /** The changed blocks' bytes before compression: bytesChanged / bytesLogical is what incremental saved, bytesChanged / bytesWritten the compression ratio. */
+    bytesChanged?: number;
+    writeMs: number;
+    garbageCollected: number;
+    basic?: number;
+    forced?: number;
+  };
   /** messages: determinants logged; bytes: logged payload bytes; flushes: group commits. */
   logging: {
     /** Deliveries whose record reached the log (determinants; receiver-based: with content). */
@@ -124,13 +137,14 @@ export function emptyReport(config: RunConfig): Report {
       interval: config.interval,
       intervalSource: config.intervalSource,
       incremental: config.incremental,
+      ...(config.compress === 'none' ? {} : { compress: config.compress }),
       logging: config.logging,
       ...(config.logging === 'none' ? {} : { logAt: config.logAt }),
       durability: config.durability,
     },
     result: { digest: '' },
     timing: { wallMs: 0, startupMs: 0, runMs: 0, checkpointMs: 0, loggingMs: 0, recoveryMs: 0, stepsPerSecond: 0 },
-    checkpoints: { committed: 0, aborted: 0, bytesWritten: 0, bytesLogical: 0, writeMs: 0, garbageCollected: 0 },
+    checkpoints: { committed: 0, aborted: 0, bytesWritten: 0, bytesLogical: 0, bytesChanged: 0, writeMs: 0, garbageCollected: 0 },
     logging: { messages: 0, bytes: 0 },
     messages: { sent: 0 },
     failures: [],

@@ -9,7 +9,7 @@ import type { Endpoint, PeerRow } from './transport/transport.js';
 import type { ErrorRecord } from '../model/errors.js';
 import type { LocalOutput, Params } from '../jobs/api.js';
 import type { CrashSpec } from './crash-spec.js';
-import type { LogRecord } from '../model/records.js';
+import type { Compression, LogRecord } from '../model/records.js';
 
 export const WIRE_VERSION = 1;
 
@@ -93,6 +93,8 @@ export interface CheckpointAck {
   step: number;
   bytesWritten: number;
   bytesLogical: number;
+  /** The changed blocks' bytes before compression (equals bytesWritten without --compress). */
+  bytesChanged: number;
   writeMs: number;
   /** Wall time (ms since the epoch) at which the rank reached the cut and stopped computing. */
   startedAt: number;
@@ -116,6 +118,8 @@ export interface CheckpointTaken {
   index: number;
   bytesWritten: number;
   bytesLogical: number;
+  /** The changed blocks' bytes before compression (equals bytesWritten without --compress). */
+  bytesChanged: number;
   writeMs: number;
 }
 
@@ -178,6 +182,7 @@ export interface RankTask {
   interval: number;
   offset: number;
   incremental: boolean;
+  compress: Compression;
   blockBytes: number;
   logging: 'none' | 'pessimistic' | 'optimistic';
   /** Where contents are logged: the sender's memory or the receiver's log. */

@@ -13,9 +13,10 @@ import { openDatabases, type CodecDB } from './databases.js';
 import type { JobState, TypedArray } from '../jobs/api.js';
 import { allocTyped, typedArrayName } from './codec.js';
 import type { BlockKey, ManifestKey } from './layout.js';
-import type { ArrayManifest, CopySegmentRef, Manifest } from '../model/records.js';
+import type { ArrayManifest, BlockRef, CopySegmentRef, Manifest } from '../model/records.js';
 import { COPY_SEGMENTS, segmentRefs } from './manifest-blocks.js';
 import { decode, encode } from './codec.js';
+import { compressBlock, decompressBlock, type Compression } from './block-codec.js';
 import type { AppMessage, ChannelCounters } from '../model/records.js';
 import { CkptError } from '../model/errors.js';
 
@@ -50,7 +51,8 @@ export type MidWriteHook = (flushedBlocks: number, totalBlocks: number) => Promi
  */
 export interface PreparedCheckpoint {
   readonly manifest: Manifest;
-  readonly puts: { key: BlockKey; value: Uint8Array }[];
+  /** `ref` and `width`: an array block, which `--compress` may compress (its ref says so). */
+  readonly puts: { key: BlockKey; value: Uint8Array; ref?: BlockRef; width?: number }[];
   /** Time spent preparing (copying the snapshot, checksums, encoding copies), ms. */
   readonly prepareMs: number;
   /** Of which copying the snapshot, ms. */
@@ -86,6 +88,7 @@ export class CheckpointIO {
     private readonly incremental: boolean,
     /** The store directory, to check there is room before a checkpoint is written. */
     private readonly dir: string | null = null,
+    private readonly compression: Compression = 'none',
   ) {
     const dbs = openDatabases(env);
     this.ckpt = dbs.ckpt;
@@ -109,7 +112,7 @@ export class CheckpointIO {
     let bytesWritten = 0;
     let bytesLogical = 0;
     let copyMs = 0;
-    const puts: { key: BlockKey; value: Uint8Array }[] = [];
+    const puts: PreparedCheckpoint['puts'][number][] = [];
     const nextPrevious = this.incremental ? new Map<string, { copy: Uint8Array; manifest: ArrayManifest }>() : null;
     for (const [name, array] of Object.entries(input.state.arrays)) {
       let data = bytes(array);
@@ -133,8 +136,9 @@ export class CheckpointIO {
           manifest.blocks.push(usable.manifest.blocks[b]!);
           continue;
         }
-        manifest.blocks.push({ round: input.round, crc: crc32(chunk) });
-        puts.push({ key: [input.rank, name, b, input.round], value: chunk });
+        const ref: BlockRef = { round: input.round, crc: crc32(chunk) };
+        manifest.blocks.push(ref);
+        puts.push({ key: [input.rank, name, b, input.round], value: chunk, ref, width: array.BYTES_PER_ELEMENT });
         bytesWritten += chunk.byteLength;
       }
       nextPrevious?.set(name, { copy: Uint8Array.from(data), manifest });
@@ -176,7 +180,8 @@ export class CheckpointIO {
   /** Put the blocks, then the manifest, and wait until they are on disk (or in the OS: `committed`). */
   async commit(p: PreparedCheckpoint, midWrite?: MidWriteHook): Promise<WriteResult> {
     const t0 = performance.now();
-    const { manifest, puts } = p;
+    const { manifest } = p;
+    const puts = this.compression === 'none' ? p.puts : await this.compress(p);
     this.checkRoom(puts.reduce((n, x) => n + x.value.byteLength, 0));
     // Blocks first, in two halves so that a crash can land between them; the manifest last,
     // so a manifest never points at missing blocks.
@@ -198,6 +203,27 @@ export class CheckpointIO {
     await this.env.flushed;
     this.tentative = p.nextPrevious;
     return { manifest, writeMs: p.prepareMs + performance.now() - t0 };
+  }
+
+  /**
+   * The puts with every array block that shrinks replaced by its compressed bytes (its ref
+   * names the codec, the stored size and their CRC); the manifest's byte counts follow.
+   */
+  private async compress(p: PreparedCheckpoint): Promise<PreparedCheckpoint['puts']> {
+    const codec = this.compression as Exclude<Compression, 'none'>;
+    const m = p.manifest;
+    const out = await Promise.all(
+      p.puts.map(async (put) => {
+        if (!put.ref) return put;
+        const stored = await compressBlock(codec, put.value, put.width ?? 1);
+        if (!stored) return put;
+        Object.assign(put.ref, { crc: crc32(stored), codec, stored: stored.byteLength });
+        return { ...put, value: stored };
+      }),
+    );
+    m.bytesChanged = m.bytesWritten;
+    m.bytesWritten = out.reduce((n, x, i) => n + (p.puts[i]!.ref ? x.value.byteLength : 0), 0);
+    return out;
   }
 
   /**
@@ -227,10 +253,16 @@ export class CheckpointIO {
       am.blocks.forEach((ref, b) => {
         const block = this.blocks.getBinary([rank, name, b, ref.round]) as Uint8Array | undefined;
         const expected = Math.min(am.blockBytes, out.byteLength - b * am.blockBytes);
-        if (!block || block.byteLength !== expected || crc32(block) !== ref.crc) {
-          throw new CkptError('ERR_STORE_CORRUPT', `checkpoint block ${name}[${b}] of rank ${rank} (round ${ref.round}) is missing or corrupt`);
+        const damaged = (cause?: unknown) => new CkptError('ERR_STORE_CORRUPT', `checkpoint block ${name}[${b}] of rank ${rank} (round ${ref.round}) is missing or corrupt`, { cause });
+        if (!block || block.byteLength !== (ref.stored ?? expected) || crc32(block) !== ref.crc) throw damaged();
+        if (!ref.codec) out.set(block, b * am.blockBytes);
+        else {
+          try {
+            out.set(decompressBlock(ref.codec, block, expected, array.BYTES_PER_ELEMENT), b * am.blockBytes);
+          } catch (e) {
+            throw damaged(e);
+          }
         }
-        out.set(block, b * am.blockBytes);
       });
       arrays[name] = array;
       if (this.incremental) nextPrevious.set(name, { copy: Uint8Array.from(out), manifest: am });

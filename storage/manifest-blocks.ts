@@ -28,7 +28,7 @@ export function blockRefs(m: Manifest): BlockRef[] {
       out.push({
         key: [m.rank, name, b, ref.round],
         crc: ref.crc,
-        bytes: Math.min(am.blockBytes, total - b * am.blockBytes),
+        bytes: ref.stored ?? Math.min(am.blockBytes, total - b * am.blockBytes),
         what: `block ${name}[${b}] of rank ${m.rank}'s checkpoint at step ${m.step} (round ${ref.round})`,
       });
     });

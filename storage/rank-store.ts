@@ -13,6 +13,7 @@ import type { RootDatabase } from 'lmdb';
 import { openEnv } from './env.js';
 import { openDatabases, type Databases } from './databases.js';
 import { CheckpointIO } from './checkpoint-io.js';
+import type { Compression } from '../model/records.js';
 import { contents, determinants } from './message-log.js';
 import { firedKey } from './layout.js';
 
@@ -35,13 +36,13 @@ export class RankStore {
     readonly dir: string,
     private readonly env: RootDatabase,
     private readonly slot: NativeSlot,
-    options: { blockBytes: number; incremental: boolean },
+    options: { blockBytes: number; incremental: boolean; compress: Compression },
   ) {
     this.dbs = openDatabases(env);
-    this.checkpoints = new CheckpointIO(env, options.blockBytes, options.incremental, dir);
+    this.checkpoints = new CheckpointIO(env, options.blockBytes, options.incremental, dir, options.compress);
   }
 
-  static async open(dir: string, slot: NativeSlot, options: { blockBytes: number; incremental: boolean; durability: 'flushed' | 'committed' }): Promise<RankStore> {
+  static async open(dir: string, slot: NativeSlot, options: { blockBytes: number; incremental: boolean; compress: Compression; durability: 'flushed' | 'committed' }): Promise<RankStore> {
     // The coordinator opened the environment first, with the same flag: one environment per process.
     const env = await nativeSection(slot, { depth: 0 }, () => openEnv(dir, { durability: options.durability }));
     return new RankStore(dir, env, slot, options);

@@ -25,6 +25,7 @@ export function addCheckpoint(report: Report, s: RoundStats): void {
   c.committed++;
   c.bytesWritten += s.bytesWritten;
   c.bytesLogical += s.bytesLogical;
+  c.bytesChanged = (c.bytesChanged ?? 0) + s.bytesChanged;
   c.writeMs += s.writeMs;
   c.garbageCollected += s.garbageCollected;
   report.timing.checkpointMs += s.blockedMs;

@@ -46,6 +46,7 @@ export function rankTask(c: RunConfig, scheme: Pick<CheckpointScheme, 'commitsIn
     interval: c.interval,
     offset: x.offset,
     incremental: c.incremental,
+    compress: c.compress,
     blockBytes: c.blockBytes,
     logging: c.logging,
     logAt: c.logAt,

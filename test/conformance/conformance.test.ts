@@ -34,6 +34,7 @@ for (const w of WORKLOADS) {
                 logging: p.logging,
                 logAt: p.logging === 'none' ? undefined : p.logAt,
                 durability: p.durability,
+                compress: p.compress,
                 interval: c.mtbf ? w.interval / 2 : w.interval,
                 crash: c.crash?.(w),
                 mtbf: c.mtbf,
@@ -77,7 +78,7 @@ describe('traffic on 4 ranks (any-source receives), replay checked step by step 
     it(`${p.name}: a crashed rank replays to exactly its pre-failure states (0 mismatches, steps checked)`, async () => {
       const r = await run({
         job: 'traffic', ranks: 4, steps: 120, interval: 30, param: ['fanout=3', 'bytes=64'],
-        checkpoint: p.checkpoint, incremental: p.incremental, logging: p.logging, logAt: p.logAt, durability: p.durability, verify: true, crash: ['2@80'], seed: 7,
+        checkpoint: p.checkpoint, incremental: p.incremental, logging: p.logging, logAt: p.logAt, durability: p.durability, compress: p.compress, verify: true, crash: ['2@80'], seed: 7,
       });
       expect(r.failures).toHaveLength(1);
       expect(r.verify.checkedSteps).toBeGreaterThan(0);

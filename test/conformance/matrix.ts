@@ -10,7 +10,8 @@ import type { Report } from '../../dist/runtime/index.js';
 export interface Protocol {
   /**
    * CHECKPOINT+LOGGING, with +incremental after the checkpoint mode where on, `@receiver` for
-   * receiver-based logging and `/committed` for --durability committed.
+   * receiver-based logging, `/committed` for --durability committed and `~CODEC` for
+   * --compress.
    */
   name: string;
   checkpoint: 'none' | 'coordinated' | 'uncoordinated' | 'cic';
@@ -18,14 +19,15 @@ export interface Protocol {
   logging: 'none' | 'pessimistic' | 'optimistic';
   logAt: 'sender' | 'receiver';
   durability: 'flushed' | 'committed';
+  compress: 'none' | 'deflate' | 'xor-deflate';
 }
 
 const CHECKPOINTS = ['none', 'coordinated', 'uncoordinated', 'cic'] as const;
 const LOGGINGS = ['none', 'pessimistic', 'optimistic'] as const;
 
-function protocol(checkpoint: Protocol['checkpoint'], incremental: boolean, logging: Protocol['logging'], logAt: Protocol['logAt'] = 'sender', durability: Protocol['durability'] = 'flushed'): Protocol {
-  const name = `${checkpoint}${incremental ? '+incremental' : ''}+${logging}${logAt === 'receiver' ? '@receiver' : ''}${durability === 'committed' ? '/committed' : ''}`;
-  return { name, checkpoint, incremental, logging, logAt, durability };
+function protocol(checkpoint: Protocol['checkpoint'], incremental: boolean, logging: Protocol['logging'], logAt: Protocol['logAt'] = 'sender', durability: Protocol['durability'] = 'flushed', compress: Protocol['compress'] = 'none'): Protocol {
+  const name = `${checkpoint}${incremental ? '+incremental' : ''}+${logging}${logAt === 'receiver' ? '@receiver' : ''}${durability === 'committed' ? '/committed' : ''}${compress === 'none' ? '' : `~${compress}`}`;
+  return { name, checkpoint, incremental, logging, logAt, durability, compress };
 }
 
 /**
@@ -43,6 +45,11 @@ export const PROTOCOLS: Protocol[] = [
       ...(checkpoint === 'coordinated' ? [protocol(checkpoint, false, logging, 'sender', 'committed'), protocol(checkpoint, false, logging, 'receiver', 'committed')] : []),
     ]),
   ),
+  // Compressed blocks (--compress), under each way checkpoints are written and restored:
+  // coordinated rounds (incremental), independent checkpoints written off the critical path.
+  protocol('coordinated', true, 'none', 'sender', 'flushed', 'xor-deflate'),
+  protocol('uncoordinated', false, 'optimistic', 'sender', 'flushed', 'deflate'),
+  protocol('cic', true, 'pessimistic', 'sender', 'flushed', 'xor-deflate'),
 ];
 
 /**

@@ -96,6 +96,7 @@ export class CoordinatedCheckpoints extends CommittedLineRestarts implements Che
       step: cur.cut!,
       bytesWritten: acks.reduce((s, a) => s + a.bytesWritten, 0),
       bytesLogical: acks.reduce((s, a) => s + a.bytesLogical, 0),
+      bytesChanged: acks.reduce((s, a) => s + a.bytesChanged, 0),
       writeMs: Math.max(...acks.map((a) => a.writeMs)),
       blockedMs,
       garbageCollected: gc.manifestsDeleted + gc.blocksDeleted,

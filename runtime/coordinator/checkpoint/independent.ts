@@ -63,7 +63,7 @@ export class IndependentScheme implements CheckpointScheme {
     if (m.kind !== 'checkpoint-taken' || m.epoch < this.rolledBackAt[m.rank]!) return;
     await this.lists.onTaken(m);
     if (!m.forced) this.observe(m.rank, m.step, m.writeMs);
-    this.host.committed({ round: m.round, step: m.step, bytesWritten: m.bytesWritten, bytesLogical: m.bytesLogical, writeMs: m.writeMs, blockedMs: m.writeMs, garbageCollected: 0, incremental: false });
+    this.host.committed({ round: m.round, step: m.step, bytesWritten: m.bytesWritten, bytesLogical: m.bytesLogical, bytesChanged: m.bytesChanged, writeMs: m.writeMs, blockedMs: m.writeMs, garbageCollected: 0, incremental: false });
   }
 
   /** --interval auto: each basic checkpoint is a measurement; a new interval goes to every rank. */

@@ -25,6 +25,7 @@ export interface RoundStats {
   step: number;
   bytesWritten: number;
   bytesLogical: number;
+  bytesChanged: number;
   writeMs: number;
   blockedMs: number;
   garbageCollected: number;

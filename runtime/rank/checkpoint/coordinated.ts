@@ -81,6 +81,7 @@ export class CoordinatedRank implements RankCheckpointScheme {
       step: ctx.step(),
       bytesWritten: manifest.bytesWritten,
       bytesLogical: manifest.bytesLogical,
+      bytesChanged: manifest.bytesChanged ?? manifest.bytesWritten,
       writeMs,
       startedAt,
       incremental: manifest.incremental,

@@ -257,6 +257,7 @@ export class IndependentCheckpointer implements RankCheckpointScheme {
       index: m.index ?? 0,
       bytesWritten: m.bytesWritten,
       bytesLogical: m.bytesLogical,
+      bytesChanged: m.bytesChanged ?? m.bytesWritten,
       writeMs: result.writeMs,
     });
     if (after) await after();
