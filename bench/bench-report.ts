@@ -4,6 +4,7 @@ import type { Row } from './protocol-matrix.js';
 import { attributed } from './charts.js';
 import type { Summary } from './stats.js';
 import type { SavingsResult } from './savings.js';
+import type { ClusterResult } from './cluster.js';
 
 export interface BenchResult {
   version: 1;
@@ -32,6 +33,8 @@ export interface BenchResult {
   largeCheckpoints?: { n: number; ranks: number; perRankMB: number; MBps: Summary; rawMBps: number };
   /** Incremental checkpoints on a partly static state, and compression ratios on cavity. */
   savings?: SavingsResult;
+  /** Ranks on several hosts: NATS against MessagePorts, and a host lost (issue 14). */
+  cluster?: ClusterResult;
   elapsedS: number;
   goals: Goal[];
 }
@@ -60,7 +63,7 @@ export function goals(r: Input): Goal[] {
   const big = r.largeCheckpoints;
   if (big) {
     const share = (100 * big.MBps.median) / big.rawMBps;
-    out.push({ goal: `coordinated checkpoint bandwidth >= 60% of raw write+fdatasync at >= 32 MB per rank`, measured: `${big.MBps.median.toFixed(0)} MB/s = ${pct(share)} of ${big.rawMBps.toFixed(0)} MB/s (cavity n=${big.n}, ${big.perRankMB.toFixed(1)} MB per rank, ${big.ranks} ranks)`, met: share >= 60, note: 'blocks go through LMDB (a copy into its pages, one writer at a time per environment), not straight to files' });
+    out.push({ goal: `coordinated checkpoint bandwidth >= 60% of raw write+fdatasync at >= 32 MB per rank`, measured: `${big.MBps.median.toFixed(0)} MB/s = ${pct(share)} of ${big.rawMBps.toFixed(0)} MB/s (cavity n=${big.n}, ${big.perRankMB.toFixed(1)} MB per rank, ${big.ranks} ranks)`, met: share >= 60, note: 'each rank writes its checkpoint to a block file of its own (write + fdatasync, all ranks at once), then commits the manifest to LMDB; the rest is the CRC of every block and the manifest commit (two syncs)' });
   }
   const ind = (protocol: string, limit: number) => {
     const x = row('cavity', protocol, 'none');
@@ -201,6 +204,7 @@ export function markdown(r: BenchResult): string {
     ...r.rows.map(rowLine),
     '',
     ...savingsLines(r),
+    ...clusterLines(r),
     `## Checkpoint interval under --mtbf ${r.intervals.mtbfS} s (${r.intervals.job})`,
     '',
     '| interval (steps) | time to solution ms | failures |',
@@ -230,6 +234,39 @@ function savingsLines(r: BenchResult): string[] {
     ...sv.compression.codecs.map((x) => `| ${x.codec} | ${f(x.ratio, 2)} | ${span(x.runMs)} | ${none ? `${f((100 * (x.runMs.median - none.runMs.median)) / none.runMs.median, 1)}%` : '-'} | ${span(x.checkpointMs)} |`),
     '',
     `Incremental on a partly static state (${sv.partlyStatic.job}): ${f(sv.partlyStatic.steadyPct, 1)}% of full bytes per checkpoint after the first; ${f(sv.partlyStatic.writtenPct, 1)}% over the run.`,
+    '',
+  ];
+}
+
+function clusterLines(r: BenchResult): string[] {
+  const c = r.cluster;
+  if (!c) return [];
+  if ('skipped' in c) return ['## Ranks on several hosts (--nats)', '', `Not measured: ${c.skipped}.`, ''];
+  const h = c.halo;
+  const pctOf = (x: Summary, y: Summary) => `${f((100 * x.median) / y.median, 1)}%`;
+  return [
+    '## Ranks on several hosts (--nats)',
+    '',
+    `${c.setup}.`,
+    '',
+    `Halo exchanges per second (${h.bytes} B each way, ${h.exchanges} exchanges, 2 ranks):`,
+    '',
+    '| engine | raw floor /s | ckpt /s | ckpt vs its floor |',
+    '|---|---|---|---|',
+    `| MessagePort (threads of one process) | ${span(h.rawPorts)} | ${span(h.threads)} | ${pctOf(h.threads, h.rawPorts)} |`,
+    `| NATS (one rank per worker process) | ${span(h.rawNats)} | ${span(h.nats)} | ${pctOf(h.nats, h.rawNats)} |`,
+    '',
+    `NATS against MessagePorts, ckpt: ${pctOf(h.nats, h.threads)}; raw: ${pctOf(h.rawNats, h.rawPorts)}. The raw NATS floor is two connections of one process publishing to each other through the server.`,
+    '',
+    `${c.cavity.job}: threads ${span(c.cavity.threads)}, NATS ${span(c.cavity.nats)} (${pctOf(c.cavity.nats, c.cavity.threads)} of threads).`,
+    '',
+    `A host lost (${c.hostLoss.job}; --heartbeat-timeout ${c.hostLoss.heartbeatTimeoutMs} ms, so a worker is lost after two leases of ${c.hostLoss.heartbeatTimeoutMs / 2} ms):`,
+    '',
+    '| protocol | detected after ms | recovered in ms (after detection) | digest = failure-free |',
+    '|---|---|---|---|',
+    ...c.hostLoss.rows.map((x) => `| ${x.protocol} | ${span(x.detectMs)} | ${span(x.recoveryMs)} | ${x.digestMatches ? 'yes' : '**no**'} |`),
+    '',
+    'Stable storage in JetStream is not built (README): the store is the coordinator machine\'s LMDB directory.',
     '',
   ];
 }

@@ -23,6 +23,7 @@ import { failureRates, intervalSweep } from './intervals.js';
 import { goals, markdown, type BenchResult } from './bench-report.js';
 import { overheadSvg, ratesSvg } from './charts.js';
 import { savings } from './savings.js';
+import { clusterBench } from './cluster.js';
 
 export { markdown };
 
@@ -118,6 +119,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     say('incremental on a partly static state; compression');
     const saved = await savings({ ranks, steps, n, interval: steps / 4 }, rounds, quick, work);
 
+    const cluster = await clusterBench({ quick, rounds, work, say });
+
     say('raw baselines');
     const raw = {
       fdatasyncMBps: rawWriteMBps(work, 32 * 1024 * 1024),
@@ -135,6 +138,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       traffic: { ranks: 3, steps: trafficSteps },
       halo: { ranks, bytes: haloBytes, exchanges, raw: halo.raw, ckpt: halo.ckpt },
       savings: saved,
+      cluster,
       largeCheckpoints: { n: bigN, ranks, perRankMB: bigRound / ranks / 1e6, MBps: big.coordinated, rawMBps: rawWriteMBps(work, Math.round(bigRound)) },
       elapsedS: 0,
       goals: [],

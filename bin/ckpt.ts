@@ -90,6 +90,7 @@ program
   .addOption(new Option('--heartbeat-timeout <ms>', 'declare a silent rank hung after this long').default(undefined))
   .addOption(new Option('--heartbeat-ms <ms>', 'rank heartbeat period').default(undefined))
   .addOption(new Option('--block-bytes <n>', 'checkpoint block size in bytes').default(undefined))
+  .addOption(new Option('--file-blocks-from <bytes>', "a rank's checkpoint of at least this many bytes is written to a file of its own (default 8 MiB; 0: always)").default(undefined))
   .addOption(new Option('--log-batch <n>', 'optimistic logging: records a rank buffers before shipping them to the logger').default(undefined))
   .addOption(new Option('--log-flush-ms <ms>', 'optimistic logging: ship buffered records after this long').default(undefined))
   .option('--step-timeout <ms>', 'a step running longer than this is a failure of the job (exit 1)')
@@ -122,6 +123,7 @@ program
         heartbeatTimeoutMs: o.heartbeatTimeout,
         heartbeatMs: o.heartbeatMs,
         blockBytes: o.blockBytes,
+        fileBlocksFrom: o.fileBlocksFrom,
         logBatch: o.logBatch,
         logFlushMs: o.logFlushMs,
         stepTimeoutMs: o.stepTimeout,

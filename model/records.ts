@@ -98,6 +98,9 @@ export interface BlockRef {
   /** The block is stored compressed (storage/block-codec.ts), in `stored` bytes. */
   codec?: Exclude<Compression, 'none'>;
   stored?: number;
+  /** The block lives in a block file of the store (storage/block-files.ts), at byte `at`. */
+  file?: string;
+  at?: number;
 }
 
 export interface ArrayManifest {

@@ -80,9 +80,10 @@ export async function resumeRun(dir: string, hooks: RunHooks = {}): Promise<Repo
     await store.close();
     throw new CkptError('ERR_STORE_FINISHED', `the run in '${dir}' already completed; nothing to resume ('ckpt inspect --store ${dir}' shows it)`);
   }
-  // Stores from before --log-at and --durability logged at the receiver and flushed; from before --compress, did not compress.
-  const stored = store.config as Omit<RunConfig, 'logAt' | 'durability' | 'nats' | 'compress'> & Partial<Pick<RunConfig, 'logAt' | 'durability' | 'nats' | 'compress'>>;
-  const config: RunConfig = Object.freeze({ logAt: 'receiver', durability: 'flushed', nats: null, compress: 'none', ...stored, store: at, trace: null });
+  // Stores from before --log-at and --durability logged at the receiver and flushed; from
+  // before --compress and block files, did not compress and kept every block in LMDB.
+  const stored = store.config as Omit<RunConfig, 'logAt' | 'durability' | 'nats' | 'compress' | 'fileBlocksFrom'> & Partial<Pick<RunConfig, 'logAt' | 'durability' | 'nats' | 'compress' | 'fileBlocksFrom'>>;
+  const config: RunConfig = Object.freeze({ logAt: 'receiver', durability: 'flushed', nats: null, compress: 'none', fileBlocksFrom: Infinity, ...stored, store: at, trace: null });
   try {
     await store.setStatus({ state: 'running', sessions: status.sessions + 1 });
   } catch (e) {

@@ -184,6 +184,7 @@ export interface RankTask {
   incremental: boolean;
   compress: Compression;
   blockBytes: number;
+  fileBlocksFrom: number;
   logging: 'none' | 'pessimistic' | 'optimistic';
   /** Where contents are logged: the sender's memory or the receiver's log. */
   logAt: 'sender' | 'receiver';

@@ -17,6 +17,7 @@ import type { ArrayManifest, BlockRef, CopySegmentRef, Manifest } from '../model
 import { COPY_SEGMENTS, segmentRefs } from './manifest-blocks.js';
 import { decode, encode } from './codec.js';
 import { compressBlock, decompressBlock, type Compression } from './block-codec.js';
+import { blockFileName, newFileId, readBlock, writeBlockFile } from './block-files.js';
 import type { AppMessage, ChannelCounters } from '../model/records.js';
 import { CkptError } from '../model/errors.js';
 
@@ -89,6 +90,15 @@ export class CheckpointIO {
     /** The store directory, to check there is room before a checkpoint is written. */
     private readonly dir: string | null = null,
     private readonly compression: Compression = 'none',
+    /**
+     * Array bytes from which a checkpoint's blocks go to a block file of their own instead of
+     * LMDB (storage/block-files.ts): large checkpoints then write at the disk's speed, every
+     * rank at once; small ones stay one LMDB commit (a file costs a flush of its own and one
+     * of its directory). Infinity: never.
+     */
+    private readonly fileFrom: number = Infinity,
+    /** fdatasync block files (durability `flushed`); `committed` leaves them to the OS. */
+    private readonly flush: boolean = true,
   ) {
     const dbs = openDatabases(env);
     this.ckpt = dbs.ckpt;
@@ -185,13 +195,27 @@ export class CheckpointIO {
     this.checkRoom(puts.reduce((n, x) => n + x.value.byteLength, 0));
     // Blocks first, in two halves so that a crash can land between them; the manifest last,
     // so a manifest never points at missing blocks.
-    const half = Math.ceil(puts.length / 2);
+    const inFile = puts.filter((x) => x.ref);
+    const fileBytes = inFile.reduce((n, x) => n + x.value.byteLength, 0);
+    let inLmdb = puts;
+    if (this.dir && inFile.length && fileBytes >= this.fileFrom) {
+      // The array blocks go to a file first (durable before the manifest names it).
+      const name = blockFileName(manifest.rank, manifest.round, newFileId());
+      let at = 0;
+      for (const x of inFile) {
+        Object.assign(x.ref!, { file: name, at });
+        at += x.value.byteLength;
+      }
+      await writeBlockFile(this.dir, name, inFile.map((x) => x.value), this.flush, midWrite ? (k) => midWrite(k, puts.length) : undefined);
+      inLmdb = puts.filter((x) => !x.ref);
+    }
+    const half = Math.ceil(inLmdb.length / 2);
     // Every put's promise is awaited: a write the file system refuses (a full disk) must fail
     // this checkpoint, not become an unhandled rejection that kills the thread.
     const writes: Promise<boolean>[] = [];
-    for (let i = 0; i < puts.length; i++) {
-      writes.push(this.blocks.put(puts[i]!.key, puts[i]!.value));
-      if (i === half - 1 && midWrite) {
+    for (let i = 0; i < inLmdb.length; i++) {
+      writes.push(this.blocks.put(inLmdb[i]!.key, inLmdb[i]!.value));
+      if (i === half - 1 && midWrite && inLmdb === puts) {
         await Promise.all(writes);
         await this.env.flushed;
         await midWrite(half, puts.length);
@@ -251,8 +275,8 @@ export class CheckpointIO {
       const array = allocTyped(am.type, am.length);
       const out = bytes(array);
       am.blocks.forEach((ref, b) => {
-        const block = this.blocks.getBinary([rank, name, b, ref.round]) as Uint8Array | undefined;
         const expected = Math.min(am.blockBytes, out.byteLength - b * am.blockBytes);
+        const block = ref.file !== undefined ? (this.dir ? readBlock(this.dir, ref.file, ref.at ?? 0, ref.stored ?? expected) : null) : (this.blocks.getBinary([rank, name, b, ref.round]) as Uint8Array | undefined);
         const damaged = (cause?: unknown) => new CkptError('ERR_STORE_CORRUPT', `checkpoint block ${name}[${b}] of rank ${rank} (round ${ref.round}) is missing or corrupt`, { cause });
         if (!block || block.byteLength !== (ref.stored ?? expected) || crc32(block) !== ref.crc) throw damaged();
         if (!ref.codec) out.set(block, b * am.blockBytes);

@@ -3,6 +3,7 @@
  * that is not known to be sound (storage/integrity.ts) is never handed to it.
  */
 import { open, type RootDatabase } from 'lmdb';
+import { BLOCK_DIR } from './block-files.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { JOURNAL_FILE } from './determinant-journal.js';
 
@@ -16,7 +17,8 @@ export function dirState(dir: string): StoreDirState {
   const files = readdirSync(dir);
   if (files.length === 0) return 'empty';
   // Determinant journals (storage/determinant-journal.ts) and a rewrite's temporary file.
-  const ours = (f: string) => STORE_FILES.includes(f) || JOURNAL_FILE.test(f) || (f.endsWith('.tmp') && JOURNAL_FILE.test(f.slice(0, -4)));
+  // `blocks/`: block files of large checkpoints (storage/block-files.ts).
+  const ours = (f: string) => STORE_FILES.includes(f) || f === BLOCK_DIR || JOURNAL_FILE.test(f) || (f.endsWith('.tmp') && JOURNAL_FILE.test(f.slice(0, -4)));
   if (files.includes('data.mdb') && files.every(ours)) return 'lmdb';
   return 'foreign';
 }

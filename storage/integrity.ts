@@ -12,7 +12,7 @@
  * A store in use by a live run is not walked byte by byte (its file changes under the reader,
  * which would look like damage): the verdict is 'locked' and LMDB's own snapshot is used.
  */
-import { blockRefs } from './manifest-blocks.js';
+import { blockRefs, readStored } from './manifest-blocks.js';
 import { crc32 } from 'node:zlib';
 import { lstatSync, readdirSync } from 'node:fs';
 import { readJournal } from './determinant-journal.js';
@@ -169,7 +169,7 @@ async function checkBlocks(dir: string, manifests: Manifest[]): Promise<{ proble
     for (const m of manifests) {
       for (const ref of blockRefs(m)) {
         checked++;
-        const block = blocks.getBinary(ref.key) as Uint8Array | undefined;
+        const block = readStored(dir, blocks, ref);
         if (!block) problems.push(`${ref.what} is missing`);
         else if (block.byteLength !== ref.bytes) problems.push(`${ref.what} has ${block.byteLength} bytes, expected ${ref.bytes}`);
         else if (crc32(block) !== ref.crc) problems.push(`${ref.what} failed its checksum`);

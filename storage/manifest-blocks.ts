@@ -7,6 +7,8 @@
 import type { Manifest } from '../model/records.js';
 import { TYPED_ARRAYS } from './codec.js';
 import type { BlockKey } from './layout.js';
+import type { Database } from 'lmdb';
+import { readBlock } from './block-files.js';
 
 /** The block "array" name under which copy segments are stored (job arrays never start with '#'). */
 export const COPY_SEGMENTS = '#copies';
@@ -18,6 +20,14 @@ export interface BlockRef {
   bytes: number;
   /** For messages: what it is. */
   what: string;
+  /** Where it lives when not in LMDB: a block file and the offset in it. */
+  file?: { name: string; at: number };
+}
+
+/** A block's stored bytes, from LMDB or from its block file; undefined when missing or short. */
+export function readStored(storeDir: string, blocks: Database, ref: BlockRef): Uint8Array | undefined {
+  if (ref.file) return readBlock(storeDir, ref.file.name, ref.file.at, ref.bytes) ?? undefined;
+  return blocks.getBinary(ref.key) as Uint8Array | undefined;
 }
 
 export function blockRefs(m: Manifest): BlockRef[] {
@@ -30,6 +40,7 @@ export function blockRefs(m: Manifest): BlockRef[] {
         crc: ref.crc,
         bytes: ref.stored ?? Math.min(am.blockBytes, total - b * am.blockBytes),
         what: `block ${name}[${b}] of rank ${m.rank}'s checkpoint at step ${m.step} (round ${ref.round})`,
+        ...(ref.file !== undefined ? { file: { name: ref.file, at: ref.at ?? 0 } } : {}),
       });
     });
   }

@@ -36,13 +36,13 @@ export class RankStore {
     readonly dir: string,
     private readonly env: RootDatabase,
     private readonly slot: NativeSlot,
-    options: { blockBytes: number; incremental: boolean; compress: Compression },
+    options: { blockBytes: number; incremental: boolean; compress: Compression; fileBlocksFrom: number; durability: 'flushed' | 'committed' },
   ) {
     this.dbs = openDatabases(env);
-    this.checkpoints = new CheckpointIO(env, options.blockBytes, options.incremental, dir, options.compress);
+    this.checkpoints = new CheckpointIO(env, options.blockBytes, options.incremental, dir, options.compress, options.fileBlocksFrom, options.durability === 'flushed');
   }
 
-  static async open(dir: string, slot: NativeSlot, options: { blockBytes: number; incremental: boolean; compress: Compression; durability: 'flushed' | 'committed' }): Promise<RankStore> {
+  static async open(dir: string, slot: NativeSlot, options: { blockBytes: number; incremental: boolean; compress: Compression; fileBlocksFrom: number; durability: 'flushed' | 'committed' }): Promise<RankStore> {
     // The coordinator opened the environment first, with the same flag: one environment per process.
     const env = await nativeSection(slot, { depth: 0 }, () => openEnv(dir, { durability: options.durability }));
     return new RankStore(dir, env, slot, options);

@@ -10,7 +10,7 @@
 import { blockId, blockRefs } from './manifest-blocks.js';
 import { hostname } from 'node:os';
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Database, RootDatabase } from 'lmdb';
 import { CkptError } from '../model/errors.js';
 import { dirState, openEnv } from './env.js';
@@ -21,6 +21,14 @@ import type { CommittedLine, LogRecord, Manifest } from '../model/records.js';
 import { packr } from './codec.js';
 import { examineStore, liveLock, type StoreExamination, type StoreFormat, type StoreLock, type StoreVerdict } from './integrity.js';
 import { fsError } from './fs-errors.js';
+import { BLOCK_DIR, blockFileRound, listBlockFiles, removeBlockFiles } from './block-files.js';
+
+/** A rank's block files a collection may remove: not referenced, and of a round below `below`. */
+interface FileSweep {
+  rank: number;
+  referenced: Set<string>;
+  below: number;
+}
 
 export type { StoreFormat, StoreLock };
 
@@ -241,15 +249,18 @@ export class CkptStore {
     let manifestsDeleted = 0;
     let blocksDeleted = 0;
     // Inside a transaction a put's outcome is the transaction's: awaited below.
+    const files: FileSweep[] = [];
     await this.env.transaction(() => {
       void this.meta.put('line', line);
       for (const { rank, round } of line.ranks) {
         const gc = this.collectRank(rank, (r) => r === round, round);
         manifestsDeleted += gc.manifestsDeleted;
         blocksDeleted += gc.blocksDeleted;
+        files.push(gc.files);
       }
     });
     await this.env.flushed;
+    blocksDeleted += this.sweepFiles(files);
     return { manifestsDeleted, blocksDeleted };
   }
 
@@ -261,15 +272,18 @@ export class CkptStore {
   async collectBelow(floor: { rank: number; round: number }[]): Promise<{ manifestsDeleted: number; blocksDeleted: number }> {
     let manifestsDeleted = 0;
     let blocksDeleted = 0;
+    const files: FileSweep[] = [];
     await this.env.transaction(() => {
       void this.meta.put('floor', floor);
       for (const { rank, round } of floor) {
         const gc = this.collectRank(rank, (r) => r >= round, round);
         manifestsDeleted += gc.manifestsDeleted;
         blocksDeleted += gc.blocksDeleted;
+        files.push(gc.files);
       }
     });
     await this.env.flushed;
+    blocksDeleted += this.sweepFiles(files);
     return { manifestsDeleted, blocksDeleted };
   }
 
@@ -279,10 +293,14 @@ export class CkptStore {
    */
   async dropAfter(rank: number, round: number): Promise<number> {
     let dropped = 0;
+    let files: FileSweep | null = null;
     await this.env.transaction(() => {
-      dropped = this.collectRank(rank, (r) => r <= round, -1).manifestsDeleted;
+      const gc = this.collectRank(rank, (r) => r <= round, -1);
+      dropped = gc.manifestsDeleted;
+      files = gc.files;
     });
     await this.env.flushed;
+    if (files) this.sweepFiles([files]);
     return dropped;
   }
 
@@ -290,10 +308,11 @@ export class CkptStore {
    * In a write transaction: keep the manifests `keep` accepts, drop the rest and their blocks;
    * log records covered by the checkpoint of round `logBase` go too.
    */
-  private collectRank(rank: number, keep: (round: number) => boolean, logBase: number): { manifestsDeleted: number; blocksDeleted: number } {
+  private collectRank(rank: number, keep: (round: number) => boolean, logBase: number): { manifestsDeleted: number; blocksDeleted: number; files: FileSweep } {
     let manifestsDeleted = 0;
     let blocksDeleted = 0;
     const referenced = new Set<string>();
+    const files: FileSweep = { rank, referenced: new Set(), below: -1 };
     for (const { key, value } of [...this.ckpt.range<ManifestKey, Manifest>({ start: [rank], end: [rank + 1] })]) {
       if (!keep(key[1])) {
         void this.ckpt.remove(key); // in the caller's transaction
@@ -301,7 +320,11 @@ export class CkptStore {
         continue;
       }
       if (key[1] === logBase) collectLog(this.log, value);
-      for (const ref of blockRefs(value)) referenced.add(blockId(ref.key));
+      files.below = Math.max(files.below, key[1]);
+      for (const ref of blockRefs(value)) {
+        referenced.add(blockId(ref.key));
+        if (ref.file) files.referenced.add(ref.file.name);
+      }
     }
     for (const key of [...(this.blocks.getKeys({ start: [rank], end: [rank + 1] }) as Iterable<BlockKey>)]) {
       if (!referenced.has(blockId(key))) {
@@ -309,7 +332,22 @@ export class CkptStore {
         blocksDeleted++;
       }
     }
-    return { manifestsDeleted, blocksDeleted };
+    return { manifestsDeleted, blocksDeleted, files };
+  }
+
+  /**
+   * Once the transaction that dropped their last references is durable: remove the rank's
+   * block files no kept manifest names. Only files of rounds below the rank's newest kept
+   * manifest: a rank may be writing the file of a newer checkpoint right now (independent
+   * checkpoints), which no manifest names yet.
+   */
+  private sweepFiles(sweeps: readonly FileSweep[]): number {
+    let removed = 0;
+    for (const s of sweeps) {
+      const dead = listBlockFiles(this.dir, s.rank).filter((name) => !s.referenced.has(name) && blockFileRound(name)! < s.below);
+      removed += removeBlockFiles(this.dir, dead, this.flushes);
+    }
+    return removed;
   }
 
   /** One transaction of log records (the logger's group commit); resolves once they are on disk. */
@@ -372,7 +410,13 @@ export class CkptStore {
   storedBlockBytes(): number {
     let n = 0;
     for (const { value } of this.blocks.getRange({}) as Iterable<{ value: Uint8Array }>) n += value.byteLength;
+    for (const name of listBlockFiles(this.dir, null)) n += statSync(join(this.dir, BLOCK_DIR, name)).size;
     return n;
+  }
+
+  /** Block files are fdatasync'd (and their removals) unless the run's durability is `committed`. */
+  private get flushes(): boolean {
+    return (this.config as { durability?: string } | undefined)?.durability !== 'committed';
   }
 
   /**

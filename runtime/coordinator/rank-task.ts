@@ -48,6 +48,7 @@ export function rankTask(c: RunConfig, scheme: Pick<CheckpointScheme, 'commitsIn
     incremental: c.incremental,
     compress: c.compress,
     blockBytes: c.blockBytes,
+    fileBlocksFrom: c.fileBlocksFrom,
     logging: c.logging,
     logAt: c.logAt,
     durability: c.durability,

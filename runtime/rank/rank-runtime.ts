@@ -95,7 +95,7 @@ export class RankRuntime {
       this.wireComm();
       this.job = await loadJob(t.job);
       if (t.storePath) {
-        this.store = await RankStore.open(t.storePath, { status: this.status, index: t.rank * STATUS_SLOTS + SLOT_NATIVE }, { blockBytes: t.blockBytes, incremental: t.incremental, compress: t.compress, durability: t.durability });
+        this.store = await RankStore.open(t.storePath, { status: this.status, index: t.rank * STATUS_SLOTS + SLOT_NATIVE }, { blockBytes: t.blockBytes, incremental: t.incremental, compress: t.compress, fileBlocksFrom: t.fileBlocksFrom, durability: t.durability });
         this.io = this.store.checkpoints;
       }
       this.checkpointing = checkpointScheme(t, this.context());

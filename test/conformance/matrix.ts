@@ -10,8 +10,8 @@ import type { Report } from '../../dist/runtime/index.js';
 export interface Protocol {
   /**
    * CHECKPOINT+LOGGING, with +incremental after the checkpoint mode where on, `@receiver` for
-   * receiver-based logging, `/committed` for --durability committed and `~CODEC` for
-   * --compress.
+   * receiver-based logging, `/committed` for --durability committed, `~CODEC` for
+   * --compress and `[files]` for checkpoints in block files (--file-blocks-from 0).
    */
   name: string;
   checkpoint: 'none' | 'coordinated' | 'uncoordinated' | 'cic';
@@ -20,14 +20,15 @@ export interface Protocol {
   logAt: 'sender' | 'receiver';
   durability: 'flushed' | 'committed';
   compress: 'none' | 'deflate' | 'xor-deflate';
+  files: boolean;
 }
 
 const CHECKPOINTS = ['none', 'coordinated', 'uncoordinated', 'cic'] as const;
 const LOGGINGS = ['none', 'pessimistic', 'optimistic'] as const;
 
-function protocol(checkpoint: Protocol['checkpoint'], incremental: boolean, logging: Protocol['logging'], logAt: Protocol['logAt'] = 'sender', durability: Protocol['durability'] = 'flushed', compress: Protocol['compress'] = 'none'): Protocol {
-  const name = `${checkpoint}${incremental ? '+incremental' : ''}+${logging}${logAt === 'receiver' ? '@receiver' : ''}${durability === 'committed' ? '/committed' : ''}${compress === 'none' ? '' : `~${compress}`}`;
-  return { name, checkpoint, incremental, logging, logAt, durability, compress };
+function protocol(checkpoint: Protocol['checkpoint'], incremental: boolean, logging: Protocol['logging'], logAt: Protocol['logAt'] = 'sender', durability: Protocol['durability'] = 'flushed', compress: Protocol['compress'] = 'none', files = false): Protocol {
+  const name = `${checkpoint}${incremental ? '+incremental' : ''}+${logging}${logAt === 'receiver' ? '@receiver' : ''}${durability === 'committed' ? '/committed' : ''}${compress === 'none' ? '' : `~${compress}`}${files ? '[files]' : ''}`;
+  return { name, checkpoint, incremental, logging, logAt, durability, compress, files };
 }
 
 /**
@@ -50,6 +51,11 @@ export const PROTOCOLS: Protocol[] = [
   protocol('coordinated', true, 'none', 'sender', 'flushed', 'xor-deflate'),
   protocol('uncoordinated', false, 'optimistic', 'sender', 'flushed', 'deflate'),
   protocol('cic', true, 'pessimistic', 'sender', 'flushed', 'xor-deflate'),
+  // Checkpoints in block files (large ones are, by default), whatever their size here.
+  protocol('coordinated', false, 'none', 'sender', 'flushed', 'none', true),
+  protocol('coordinated', true, 'pessimistic', 'sender', 'committed', 'xor-deflate', true),
+  protocol('uncoordinated', false, 'none', 'sender', 'flushed', 'none', true),
+  protocol('cic', false, 'optimistic', 'sender', 'flushed', 'none', true),
 ];
 
 /**
