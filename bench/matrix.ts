@@ -117,9 +117,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const bigRound = bigReports[0]!.checkpoints.bytesLogical / Math.max(1, bigReports[0]!.checkpoints.committed);
 
     say('incremental on a partly static state; compression');
-    const saved = await savings({ ranks, steps, n, interval: steps / 4 }, rounds, quick, work);
+    // --quick checks the sections' shape: one round each.
+    const saved = await savings({ ranks, steps, n, interval: steps / 4 }, quick ? 1 : rounds, quick, work);
 
-    const cluster = await clusterBench({ quick, rounds, work, say });
+    const cluster = await clusterBench({ quick, rounds: quick ? 1 : rounds, work, say });
 
     say('raw baselines');
     const raw = {
