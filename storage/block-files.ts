@@ -42,7 +42,15 @@ export function newFileId(): string {
 }
 
 /** Write `chunks` one after the other into a new file; resolves once they (and its name) are durable. */
-export async function writeBlockFile(storeDir: string, name: string, chunks: readonly Uint8Array[], flush: boolean, midWrite?: (written: number) => Promise<void> | void): Promise<void> {
+export async function writeBlockFile(
+  storeDir: string,
+  name: string,
+  chunks: readonly Uint8Array[],
+  flush: boolean,
+  midWrite?: (written: number) => Promise<void> | void,
+  /** CPU work on chunks [from, to), run while the thread pool writes them. */
+  during?: (from: number, to: number) => void,
+): Promise<void> {
   const dir = join(storeDir, BLOCK_DIR);
   mkdirSync(dir, { recursive: true });
   const fh = await open(join(dir, name), 'wx');
@@ -53,7 +61,9 @@ export async function writeBlockFile(storeDir: string, name: string, chunks: rea
     const BATCH = 64;
     while (k < chunks.length) {
       const end = Math.min(chunks.length, k + BATCH, k < half ? half : chunks.length);
-      await fh.writev(chunks.slice(k, end));
+      const written = fh.writev(chunks.slice(k, end));
+      during?.(k, end);
+      await written;
       k = end;
       if (k === half && midWrite) {
         if (flush) await fh.datasync();

@@ -226,6 +226,8 @@ export class IndependentCheckpointer implements RankCheckpointScheme {
     const p = ctx.native(() => io.commit(prepared, during)).then(
       (result) => {
         ctx.costs.since('backgroundWriteMs', c0);
+        // The blocks' CRCs are computed in the commit, still on this thread.
+        ctx.costs.add('checksumEncodeMs', result.checksumMs);
         return this.taken(result, forced, epoch, after);
       },
       (e: unknown) => {
