@@ -173,6 +173,12 @@ export interface RankTask {
   seed: number;
   control: Endpoint;
   peers: PeerRow;
+  /**
+   * On a `ckpt worker`: the NATS servers. The rank then opens its own connection and its peer
+   * channels straight on it (no hop through the worker's main thread); control and log
+   * channels stay bridged by the worker.
+   */
+  nats?: readonly string[];
   status: SharedArrayBuffer;
   times: SharedArrayBuffer;
   storePath: string | null;

@@ -13,8 +13,9 @@ import { RankStore } from '../../storage/rank-store.js';
 import { crc32 } from 'node:zlib';
 import { errnoOf, fsError } from '../../storage/fs-errors.js';
 import { CkptError, toErrorRecord } from '../../model/errors.js';
-import { SLOT_HEARTBEAT, SLOT_DELIVERED, SLOT_NATIVE, SLOT_STEP, SLOT_TRAFFIC, SLOT_WAIT, SLOT_WAIT_TAG, STATUS_SLOTS, TIME_SLOTS, TIME_STEP_START, WAIT_FINISHED, WAIT_NONE, wallNow, type FromRank, type RankTask, type ToRank } from '../wire.js';
-import type { Link } from '../transport/transport.js';
+import { SLOT_HEARTBEAT, SLOT_DELIVERED, SLOT_NATIVE, SLOT_STEP, SLOT_TRAFFIC, SLOT_WAIT, SLOT_WAIT_TAG, STATUS_SLOTS, TIME_SLOTS, TIME_STEP_START, WAIT_FINISHED, WAIT_NONE, wallNow, type FromRank, type MeshMessage, type RankTask, type ToRank } from '../wire.js';
+import { isBusEndpoint, type Endpoint, type Link } from '../transport/transport.js';
+import { openRankBus, type RankBus } from './rank-bus.js';
 import { openPort } from '../transport/message-port.js';
 import { RankComm } from './comm.js';
 import { deferred } from './deferred.js';
@@ -50,6 +51,8 @@ export class RankRuntime {
   private readonly costs: CostMeter;
   /** The rank's one way into the store (and its native-section handshake); null without one. */
   private store: RankStore | null = null;
+  /** On a worker: this rank's own NATS connection, which its peer channels use. */
+  private bus: RankBus | null = null;
   private io: CheckpointIO | null = null;
   private checkpointing!: RankCheckpointScheme;
   private logging!: RankLoggingScheme;
@@ -74,7 +77,7 @@ export class RankRuntime {
     this.task = task;
     this.epoch = task.epoch;
     this.lastRollbackEpoch = task.epoch;
-    this.comm = new RankComm(task.rank, task.size, openPort);
+    this.comm = new RankComm(task.rank, task.size, (e) => this.openPeer(e));
     this.control = openPort(task.control);
     this.status = new Int32Array(task.status);
     this.times = new Float64Array(task.times);
@@ -94,6 +97,7 @@ export class RankRuntime {
       this.heartbeat = setInterval(() => this.beat(), Math.max(5, t.heartbeatMs));
       this.wireComm();
       this.job = await loadJob(t.job);
+      if (t.nats) this.bus = await openRankBus(t.nats, `rank-${t.rank}`);
       if (t.storePath) {
         this.store = await RankStore.open(t.storePath, { status: this.status, index: t.rank * STATUS_SLOTS + SLOT_NATIVE }, { blockBytes: t.blockBytes, incremental: t.incremental, compress: t.compress, fileBlocksFrom: t.fileBlocksFrom, durability: t.durability });
         this.io = this.store.checkpoints;
@@ -129,7 +133,15 @@ export class RankRuntime {
       this.logging?.close();
       await this.store?.close();
       this.control.close();
+      await this.bus?.close();
     }
+  }
+
+  /** A peer channel: a MessagePort, or (on a worker) a NATS channel on this rank's own connection. */
+  private openPeer(e: Endpoint): Link<MeshMessage, MeshMessage> {
+    if (!isBusEndpoint(e)) return openPort(e);
+    if (!this.bus) throw new CkptError('ERR_INTERNAL', 'a NATS channel for a rank without a NATS connection');
+    return this.bus.open(e);
   }
 
   /** Liveness and deadlock-detection signals into the shared status block. */

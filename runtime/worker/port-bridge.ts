@@ -1,12 +1,14 @@
 /**
- * A worker's side of bus channels: each bus endpoint a rank is handed becomes a MessagePort,
- * pumped to and from NATS by the worker's main thread (bus-link.ts), so the rank's code is the
- * same on one host and on several. The pump keeps order both ways (one port, one subject).
+ * A worker's side of its ranks' control and log channels: each such bus endpoint becomes a
+ * MessagePort, pumped to and from NATS by the worker's main thread (bus-link.ts). The pump
+ * keeps order both ways (one port, one subject). Peer channels are not bridged: each rank
+ * opens them on its own NATS connection (rank/rank-bus.ts), as they carry the bulk of the
+ * traffic.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { Bus } from '../transport/nats/bus.js';
 import { openBusLink } from '../transport/nats/bus-link.js';
-import { isBusEndpoint, type Endpoint, type PeerRow } from '../transport/transport.js';
+import { isBusEndpoint, type Endpoint } from '../transport/transport.js';
 import type { ToRank } from '../wire.js';
 
 export function bridgePort(bus: Bus, end: Endpoint): MessagePort {
@@ -21,24 +23,11 @@ export function bridgePort(bus: Bus, end: Endpoint): MessagePort {
   return port2;
 }
 
-export function bridgeRow(bus: Bus, row: PeerRow): PeerRow {
-  return row.map((e) => (e ? bridgePort(bus, e) : null));
-}
-
 /** A control message with its bus endpoints opened, and the ports it must transfer. */
 export function bridgeControl(bus: Bus, m: ToRank): { m: ToRank; transfer: MessagePort[] } {
-  if (m.kind === 'rollback') {
-    const peers = bridgeRow(bus, m.peers);
-    const logPort = m.logPort ? bridgePort(bus, m.logPort) : undefined;
-    return { m: { ...m, peers, logPort }, transfer: [...ports(peers), ...(logPort ? [logPort] : [])] };
-  }
-  if (m.kind === 'rewire') {
-    const peers = bridgeRow(bus, m.peers);
-    return { m: { ...m, peers }, transfer: ports(peers) };
+  if (m.kind === 'rollback' && m.logPort) {
+    const logPort = bridgePort(bus, m.logPort);
+    return { m: { ...m, logPort }, transfer: [logPort] };
   }
   return { m, transfer: [] };
-}
-
-function ports(row: PeerRow): MessagePort[] {
-  return row.filter((p): p is MessagePort => p != null && !isBusEndpoint(p));
 }

@@ -21,7 +21,7 @@ import { openBusLink } from '../transport/nats/bus-link.js';
 import { SUBJECTS, type FromWorker, type ToWorker, type WorkerBeat } from '../transport/nats/subjects.js';
 import type { Link } from '../transport/transport.js';
 import { STATUS_SLOTS, TIME_SLOTS, type FromRank, type ToRank } from '../wire.js';
-import { bridgeControl, bridgePort, bridgeRow } from './port-bridge.js';
+import { bridgeControl, bridgePort } from './port-bridge.js';
 
 export interface WorkerOptions {
   nats: readonly string[];
@@ -148,7 +148,9 @@ export class WorkerHost {
     r.times.set(m.times, rank * TIME_SLOTS);
     const h = r.pool.spawn({
       ...m.task,
-      peers: bridgeRow(this.bus, m.task.peers),
+      // Peer channels stay bus endpoints: the rank opens them on its own connection.
+      peers: m.task.peers,
+      nats: this.bus.servers,
       logPort: m.task.logPort ? bridgePort(this.bus, m.task.logPort) : null,
       status: r.status.buffer as SharedArrayBuffer,
       times: r.times.buffer as SharedArrayBuffer,
