@@ -70,7 +70,7 @@ export function summary(r: Report): string {
     const copies = lg.copiesPeakBytes ? `; sender copies peaked at ${bytes(lg.copiesPeakBytes)}` : '';
     out.push(`  logging      ${lg.messages} deliveries logged (${bytes(lg.bytes)} of payload) in ${lg.flushes ?? 0} group commits; ranks waited ${ms(r.timing.loggingMs)} for the log${copies}`);
   }
-  if (r.placement) out.push(`  hosts        ${r.placement.map((p) => `${p.host}: rank${p.ranks.length > 1 ? 's' : ''} ${p.ranks.join(',')}`).join('; ')}`);
+  if (r.placement) out.push(`  hosts        ${formatPlacement(r.placement)}`);
   out.push(`  store        ${r.store}`);
   return out.join('\n');
 }
@@ -101,4 +101,9 @@ export function progressLine(job: string, p: Progress): string {
   const frac = p.steps ? ` / ${p.steps} (${((100 * p.step) / p.steps).toFixed(0)}%)` : '';
   const rate = p.elapsedMs > 0 ? (p.step / (p.elapsedMs / 1000)).toFixed(0) : '0';
   return `${job}: step ${p.step}${frac} · ${rate} steps/s · ${p.checkpoints} checkpoints · ${p.failures} failures${p.recovering ? ' · recovering' : ''} · ${ms(p.elapsedMs)}`;
+}
+
+/** Which worker ran which ranks (--nats), for the summary and `inspect`. */
+export function formatPlacement(placement: NonNullable<Report['placement']>): string {
+  return placement.map((p) => `${p.host}: rank${p.ranks.length > 1 ? 's' : ''} ${p.ranks.join(',')}`).join('; ');
 }

@@ -2,7 +2,8 @@
 import { CkptStore, refusal } from '../storage/store.js';
 import type { StoreExamination } from '../storage/integrity.js';
 import type { RunConfig } from '../runtime/options.js';
-import { bytes } from './format.js';
+import { bytes, formatPlacement } from './format.js';
+import type { Report } from '../runtime/report.js';
 import { logSizes } from '../storage/message-log.js';
 import { journalSizes } from '../storage/determinant-journal.js';
 import { IndependentCheckpoints } from '../runtime/coordinator/checkpoint/independent-checkpoints.js';
@@ -92,7 +93,12 @@ export function formatInspect(i: Awaited<ReturnType<typeof inspectStore>>): stri
     out.push(`  message log  ${i.logs.map((l) => `rank ${l.rank}: ${l.determinants} deliveries, ${l.contents} messages, ${bytes(l.bytes)}`).join('; ')}`);
   }
   out.push(`  failures     ${i.failures.length}`);
-  if (i.report) out.push(`  digest       ${(i.report as { result: { digest: string } }).result.digest}`);
+  if (i.report) {
+    const r = i.report as { result: { digest: string }; placement?: Report['placement'] };
+    // Ranks on several hosts (--nats): where each rank ran at the end of the run.
+    if (r.placement) out.push(`  hosts        ${formatPlacement(r.placement)}`);
+    out.push(`  digest       ${r.result.digest}`);
+  }
   return out.join('\n');
 }
 

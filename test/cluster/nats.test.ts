@@ -68,7 +68,8 @@ describe('ranks on three ckpt workers', () => {
     for (const mode of [['--checkpoint', 'coordinated'], ['--logging', 'pessimistic']]) {
       it(`${job} under ${mode.join(' ')} ends with the single-process digest, a rank crash recovered, ranks spread over the three workers`, async () => {
         const want = await reference([...args]);
-        const r = cli(['run', ...args, ...mode, '--nats', nats.urls[0]!, '--crash', '2@130', '--store', storePath(), '--json', '--quiet']);
+        const store = storePath();
+        const r = cli(['run', ...args, ...mode, '--nats', nats.urls[0]!, '--crash', '2@130', '--store', store, '--json', '--quiet']);
         expect(r.stderr).toBe('');
         expect(r.status).toBe(0);
         const rep = JSON.parse(r.stdout);
@@ -76,6 +77,9 @@ describe('ranks on three ckpt workers', () => {
         expect(rep.failures).toHaveLength(1);
         expect(rep.placement.map((p: { host: string }) => p.host).sort()).toEqual(['w1', 'w2', 'w3']);
         expect(rep.placement.flatMap((p: { ranks: number[] }) => p.ranks).sort()).toEqual([0, 1, 2, 3]);
+        // inspect says which rank ran where.
+        const hosts = cli(['inspect', '--store', store]).stdout.split('\n').find((l) => l.trim().startsWith('hosts'));
+        for (const p of rep.placement as { host: string }[]) expect(hosts).toContain(`${p.host}: rank`);
       });
     }
   }
