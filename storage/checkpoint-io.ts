@@ -1,7 +1,9 @@
 /**
- * Rank-side checkpoint writing and reading. Each rank writes its own checkpoint straight into
- * the shared LMDB environment (lmdb-js serialises writers across threads), so the coordinator
- * never copies state. A checkpoint is acknowledged only once `flushed` resolved: committed to
+ * Rank-side checkpoint writing and reading. Each rank writes its own checkpoint, so the
+ * coordinator never copies state: into the shared LMDB environment (lmdb-js serialises
+ * writers across threads), or, from `fileFrom` bytes on, its blocks into a block file of its
+ * own (block-files.ts) and only the manifest into LMDB. Blocks may be compressed first
+ * (block-codec.ts). A checkpoint is acknowledged only once `flushed` resolved: committed to
  * LMDB is not the same as on disk.
  */
 import { crc32 } from 'node:zlib';
