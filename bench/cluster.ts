@@ -13,13 +13,13 @@
  * Nothing here runs without `nats-server` on the PATH: the section then says so and why.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer, connect as tcpConnect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { runJob, type Report } from '../runtime/run.js';
 import { Bus } from '../runtime/transport/nats/bus.js';
 import { rawRing } from './raw-ports.js';
 import { interleave, summarize, type Summary } from './stats.js';
+import { freePort, waitForPort } from './loopback.js';
 
 const CLI = fileURLToPath(new URL('../bin/ckpt.js', import.meta.url));
 const HALO = fileURLToPath(new URL('./jobs/halo.js', import.meta.url));
@@ -39,30 +39,6 @@ export type ClusterResult =
       cavity: { job: string; threads: Summary; nats: Summary };
       hostLoss: { job: string; heartbeatTimeoutMs: number; rows: HostLossRow[] };
     };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function listening(port: number): Promise<void> {
-  for (let t = 0; t < 200; t++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = tcpConnect(port, '127.0.0.1');
-      c.once('connect', () => (c.destroy(), resolve(true)));
-      c.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nats-server did not listen on ${port}`);
-}
 
 function stop(p: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
@@ -130,7 +106,7 @@ export async function clusterBench(o: { quick: boolean; rounds: number; work: st
   let runs = 0;
   const store = () => join(o.work, `cluster-${runs++}`);
   try {
-    await listening(port);
+    await waitForPort(port);
     const ensureWorkers = async () => {
       for (const name of ['w1', 'w2']) {
         const w = workers.get(name);

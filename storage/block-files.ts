@@ -25,16 +25,10 @@ export function blockFileName(rank: number, round: number, id: string): string {
   return `r${rank}-${round}-${id}.blk`;
 }
 
-/** The rank a block file belongs to, or null for a name that is not a block file. */
-export function blockFileRank(name: string): number | null {
+/** The rank and round of a block file, or null for a name that is not a block file. */
+export function parseBlockFileName(name: string): { rank: number; round: number } | null {
   const m = NAME.exec(name);
-  return m ? Number(m[1]) : null;
-}
-
-/** The round a block file was written at, or null for a name that is not a block file. */
-export function blockFileRound(name: string): number | null {
-  const m = NAME.exec(name);
-  return m ? Number(m[2]) : null;
+  return m ? { rank: Number(m[1]), round: Number(m[2]) } : null;
 }
 
 export function newFileId(): string {
@@ -120,8 +114,8 @@ export function listBlockFiles(storeDir: string, rank: number | null): string[] 
     throw e;
   }
   return names.filter((n) => {
-    const r = blockFileRank(n);
-    return r !== null && (rank === null || r === rank);
+    const f = parseBlockFileName(n);
+    return f !== null && (rank === null || f.rank === rank);
   });
 }
 

@@ -16,10 +16,10 @@ import type { JobState, TypedArray } from '../jobs/api.js';
 import { allocTyped, typedArrayName } from './codec.js';
 import type { BlockKey, ManifestKey } from './layout.js';
 import type { ArrayManifest, BlockRef, CopySegmentRef, Manifest } from '../model/records.js';
-import { COPY_SEGMENTS, segmentRefs } from './manifest-blocks.js';
+import { COPY_SEGMENTS, arrayBlockRef, rawBlockBytes, readStored, segmentRefs } from './manifest-blocks.js';
 import { decode, encode } from './codec.js';
 import { compressBlock, decompressBlock, type Compression } from './block-codec.js';
-import { blockFileName, newFileId, readBlock, writeBlockFile } from './block-files.js';
+import { blockFileName, newFileId, writeBlockFile } from './block-files.js';
 import type { AppMessage, ChannelCounters } from '../model/records.js';
 import { CkptError } from '../model/errors.js';
 
@@ -288,14 +288,14 @@ export class CheckpointIO {
       const array = allocTyped(am.type, am.length);
       const out = bytes(array);
       am.blocks.forEach((ref, b) => {
-        const expected = Math.min(am.blockBytes, out.byteLength - b * am.blockBytes);
-        const block = ref.file !== undefined ? (this.dir ? readBlock(this.dir, ref.file, ref.at ?? 0, ref.stored ?? expected) : null) : (this.blocks.getBinary([rank, name, b, ref.round]) as Uint8Array | undefined);
+        const where = arrayBlockRef(manifest, name, am, b);
+        const block = readStored(this.dir, this.blocks, where);
         const damaged = (cause?: unknown) => new CkptError('ERR_STORE_CORRUPT', `checkpoint block ${name}[${b}] of rank ${rank} (round ${ref.round}) is missing or corrupt`, { cause });
-        if (!block || block.byteLength !== (ref.stored ?? expected) || crc32(block) !== ref.crc) throw damaged();
+        if (!block || block.byteLength !== where.bytes || crc32(block) !== ref.crc) throw damaged();
         if (!ref.codec) out.set(block, b * am.blockBytes);
         else {
           try {
-            out.set(decompressBlock(ref.codec, block, expected, array.BYTES_PER_ELEMENT), b * am.blockBytes);
+            out.set(decompressBlock(ref.codec, block, rawBlockBytes(am, b), array.BYTES_PER_ELEMENT), b * am.blockBytes);
           } catch (e) {
             throw damaged(e);
           }
@@ -312,7 +312,7 @@ export class CheckpointIO {
   private readCopies(manifest: Manifest): AppMessage[] {
     const out: AppMessage[] = [...(manifest.copies ?? [])];
     for (const ref of segmentRefs(manifest)) {
-      const block = this.blocks.getBinary(ref.key) as Uint8Array | undefined;
+      const block = readStored(this.dir, this.blocks, ref);
       if (!block || block.byteLength !== ref.bytes || crc32(block) !== ref.crc) throw new CkptError('ERR_STORE_CORRUPT', `${ref.what} are missing or corrupt`);
       out.push(...decode<AppMessage[]>(Uint8Array.from(block)));
     }

@@ -21,7 +21,7 @@ import type { CommittedLine, LogRecord, Manifest } from '../model/records.js';
 import { packr } from './codec.js';
 import { examineStore, liveLock, type StoreExamination, type StoreFormat, type StoreLock, type StoreVerdict } from './integrity.js';
 import { fsError } from './fs-errors.js';
-import { BLOCK_DIR, blockFileRound, listBlockFiles, removeBlockFiles } from './block-files.js';
+import { BLOCK_DIR, listBlockFiles, parseBlockFileName, removeBlockFiles } from './block-files.js';
 
 /** A rank's block files a collection may remove: not referenced, and of a round below `below`. */
 interface FileSweep {
@@ -342,12 +342,13 @@ export class CkptStore {
    * checkpoints), which no manifest names yet.
    */
   private sweepFiles(sweeps: readonly FileSweep[]): number {
-    let removed = 0;
-    for (const s of sweeps) {
-      const dead = listBlockFiles(this.dir, s.rank).filter((name) => !s.referenced.has(name) && blockFileRound(name)! < s.below);
-      removed += removeBlockFiles(this.dir, dead, this.flushes);
-    }
-    return removed;
+    const byRank = new Map(sweeps.map((s) => [s.rank, s]));
+    const dead = listBlockFiles(this.dir, null).filter((name) => {
+      const f = parseBlockFileName(name)!;
+      const s = byRank.get(f.rank);
+      return s !== undefined && !s.referenced.has(name) && f.round < s.below;
+    });
+    return removeBlockFiles(this.dir, dead, this.flushes);
   }
 
   /** One transaction of log records (the logger's group commit); resolves once they are on disk. */

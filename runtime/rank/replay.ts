@@ -73,28 +73,31 @@ export class ReplaySource {
     }
   }
 
-  private add(m: AppMessage): void {
+  /**
+   * Queue `m` in seq order. A message already known (a resent copy of logged content) is kept
+   * as it is, or, with `replace`, gives its place and arrival rank to `m`.
+   */
+  private add(m: AppMessage, replace = false): void {
     const q = this.bySrc[m.src]!;
     let i = q.length;
     while (i > 0 && q[i - 1]!.seq > m.seq) i--;
-    if (i > 0 && q[i - 1]!.seq === m.seq) return; // already known (a resent copy of logged content)
-    q.splice(i, 0, m);
-    this.arrivalOf.set(m, this.arrivals++);
+    const old = i > 0 && q[i - 1]!.seq === m.seq ? q[i - 1]! : null;
+    if (!old) {
+      q.splice(i, 0, m);
+      this.arrivalOf.set(m, this.arrivals++);
+    } else if (replace) {
+      q[i - 1] = m;
+      this.arrivalOf.set(m, this.arrivalOf.get(old)!);
+      this.arrivalOf.delete(old);
+      this.arrived.delete(old);
+    }
   }
 
   /** A message arrived from a sender (sender-based logging): it may be what a receive waits for. */
   offer(m: AppMessage): void {
-    const q = this.bySrc[m.src]!;
-    const k = q.findIndex((x) => x.seq === m.seq);
-    if (k >= 0) {
-      // The new copy of a message held from the checkpoint or the log: it takes the old one's
-      // place (and arrival rank), and counts as arrived, so finish() keeps it.
-      const old = q[k]!;
-      q[k] = m;
-      this.arrivalOf.set(m, this.arrivalOf.get(old)!);
-      this.arrivalOf.delete(old);
-      this.arrived.delete(old);
-    } else this.add(m);
+    // The new copy of a message held from the checkpoint or the log takes the old one's place,
+    // and counts as arrived, so finish() keeps it.
+    this.add(m, true);
     this.arrived.add(m);
     this.pump();
   }

@@ -4,40 +4,14 @@
  * with one line saying how to install it: they are never skipped.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { connect } from 'node:net';
 import { CLI } from '../helpers.js';
+import { freePort, waitForPort } from '../../dist/bench/loopback.js';
 
 export const NATS_MISSING = 'nats-server is not on the PATH: install it (Debian: apt-get install nats-server; .ci/run does) to run the multi-host tests';
 
 export function requireNatsServer(): void {
   const r = spawnSync('nats-server', ['--version'], { encoding: 'utf8' });
   if (r.error || r.status !== 0) throw new Error(NATS_MISSING);
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
-  const t0 = Date.now();
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = connect(port, '127.0.0.1');
-      c.once('connect', () => (c.destroy(), resolve(true)));
-      c.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 export interface NatsCluster {
