@@ -28,5 +28,15 @@ describe('ckpt bench --quick --json', () => {
     expect(b.goals.length).toBeGreaterThanOrEqual(6);
     for (const g of b.goals) expect(typeof g.met).toBe('boolean');
     for (const f of ['bench.json', 'bench.md', 'overhead.svg', 'failure-rate.svg']) expect(existsSync(join(out, f))).toBe(true);
+    // Incremental on the partly static state, and compression ratios (issue 13).
+    expect(b.savings.partlyStatic.digestMatches).toBe(true);
+    expect(b.savings.partlyStatic.steadyPct).toBeLessThan(b.savings.partlyStatic.writtenPct);
+    const codecs = Object.fromEntries(b.savings.compression.codecs.map((x: { codec: string; ratio: number }) => [x.codec, x.ratio]));
+    expect(codecs.none).toBe(1);
+    expect(codecs['xor-deflate']).toBeGreaterThan(codecs.deflate);
+    // Ranks over NATS and a host lost (issue 14): the suite needs nats-server, so it is measured.
+    expect(b.cluster.skipped).toBeUndefined();
+    for (const k of ['rawPorts', 'rawNats', 'threads', 'nats']) expect(b.cluster.halo[k].median).toBeGreaterThan(0);
+    for (const row of b.cluster.hostLoss.rows) expect(row.digestMatches).toBe(true);
   }, 420_000); // --quick is meant to finish within 3 minutes on 2 cores
 });
