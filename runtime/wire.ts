@@ -214,8 +214,16 @@ export interface RankTask {
 
 // ---------------------------------------------------------------- shared status block
 
-/** Int32 slots per rank in `status`. */
-export const STATUS_SLOTS = 8;
+/**
+ * Cache lines are 64 bytes: each rank's slots fill whole lines of their own, so ranks on
+ * different cores never write to one line (false sharing). Every message bumps SLOT_TRAFFIC
+ * and every delivery SLOT_DELIVERED; packed 8 to a rank, two ranks' slots shared a line that
+ * bounced between their cores on every message.
+ */
+const CACHE_LINE = 64;
+
+/** Int32 slots per rank in `status` (8 used; a line each). */
+export const STATUS_SLOTS = CACHE_LINE / 4;
 export const SLOT_HEARTBEAT = 0;
 /** Steps completed so far. */
 export const SLOT_STEP = 1;
@@ -241,7 +249,7 @@ export const WAIT_FINISHED = -3;
  * injected; at which the running step began (0 between steps), for --step-timeout; then the
  * rank's cost figures (costs.ts).
  */
-export const TIME_SLOTS = COST_BASE + COST_SLOTS;
+export const TIME_SLOTS = Math.ceil(((COST_BASE + COST_SLOTS) * 8) / CACHE_LINE) * (CACHE_LINE / 8);
 export const TIME_FAILED_AT = 0;
 export const TIME_STEP_START = 1;
 

@@ -17,30 +17,61 @@ export interface Chunk {
   used: number;
   /** Copies still held in it. */
   live: number;
+  /** Views of the whole chunk, one per element type, made once: a copy allocates no view of its own. */
+  readonly views: Map<TypedArrayCtor, TypedArray>;
 }
 
-type TypedArrayCtor = new (buffer: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView;
+/** Where a copy's bytes are: `length` elements of `type` at byte `at` of `chunk`. */
+export interface ArenaCopy {
+  readonly chunk: Chunk;
+  readonly at: number;
+  readonly length: number;
+  readonly type: TypedArrayCtor | typeof DataView;
+}
+
+type TypedArray = ArrayBufferView & { set(src: ArrayBufferView, offset?: number): void; length: number };
+type TypedArrayCtor = (new (buffer: ArrayBuffer, byteOffset?: number, length?: number) => TypedArray) & { BYTES_PER_ELEMENT: number };
 
 export class CopyArena {
   private tail: Chunk | null = null;
   private pool: ArrayBuffer[] = [];
 
-  /** A copy of `view` in arena memory (same element type), and the chunk that holds it. */
-  copy(view: ArrayBufferView): { view: ArrayBufferView; chunk: Chunk } {
+  /**
+   * Copy `view` into arena memory. No typed array is made per copy (a view per message was
+   * garbage the rank's collector paid for, in pauses on the critical path): the bytes go
+   * through a view of the whole chunk kept per element type, and `view()` makes one only
+   * when a copy is read (a resend, a checkpoint).
+   */
+  copy(view: ArrayBufferView): ArenaCopy {
     const n = view.byteLength;
-    const align = (view as unknown as { BYTES_PER_ELEMENT?: number }).BYTES_PER_ELEMENT ?? 1;
+    const isData = view instanceof DataView;
+    const type = isData ? DataView : (view.constructor as TypedArrayCtor);
+    const align = isData ? 1 : (type as TypedArrayCtor).BYTES_PER_ELEMENT;
     let chunk = this.tail;
     let at = chunk ? Math.ceil(chunk.used / 8) * 8 : 0;
     if (!chunk || at + n > chunk.buffer.byteLength) {
-      chunk = this.tail = { buffer: this.take(Math.max(CHUNK_BYTES, n)), used: 0, live: 0 };
+      chunk = this.tail = { buffer: this.take(Math.max(CHUNK_BYTES, n)), used: 0, live: 0, views: new Map() };
       at = 0;
     }
-    new Uint8Array(chunk.buffer, at, n).set(new Uint8Array(view.buffer, view.byteOffset, n));
+    if (isData) byteView(chunk).set(new Uint8Array(view.buffer, view.byteOffset, n), at);
+    else typedView(chunk, type as TypedArrayCtor).set(view, at / align); // same type: a memcpy
     chunk.used = at + n;
     chunk.live++;
-    const Ctor = view.constructor as TypedArrayCtor;
-    const out = view instanceof DataView ? new DataView(chunk.buffer, at, n) : new Ctor(chunk.buffer, at, n / align);
-    return { view: out, chunk };
+    return { chunk, at, length: n / align, type };
+  }
+
+  /** A view of a copy's bytes (not a copy: valid until the copy is released). */
+  static view(c: ArenaCopy): ArrayBufferView {
+    const Ctor = c.type as new (buffer: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView;
+    return new Ctor(c.chunk.buffer, c.at, c.length);
+  }
+
+  /** A copy of a copy, in a buffer of its own (what leaves the arena). */
+  static detached(c: ArenaCopy): ArrayBufferView {
+    const bytes = c.type === DataView ? c.length : c.length * (c.type as TypedArrayCtor).BYTES_PER_ELEMENT;
+    const own = c.chunk.buffer.slice(c.at, c.at + bytes);
+    const Ctor = c.type as new (buffer: ArrayBuffer) => ArrayBufferView;
+    return new Ctor(own);
   }
 
   /** A copy in `chunk` is gone; a chunk with none left is reused. */
@@ -56,4 +87,14 @@ export class CopyArena {
   private take(bytes: number): ArrayBuffer {
     return bytes === CHUNK_BYTES && this.pool.length ? this.pool.pop()! : new ArrayBuffer(bytes);
   }
+}
+
+function typedView(chunk: Chunk, type: TypedArrayCtor): TypedArray {
+  let v = chunk.views.get(type);
+  if (!v) chunk.views.set(type, (v = new type(chunk.buffer, 0, Math.floor(chunk.buffer.byteLength / type.BYTES_PER_ELEMENT))));
+  return v;
+}
+
+function byteView(chunk: Chunk): TypedArray {
+  return typedView(chunk, Uint8Array as unknown as TypedArrayCtor);
 }

@@ -13,7 +13,7 @@
 import { NO_METER, type CostMeter } from '../costs.js';
 import type { AppMessage } from '../wire.js';
 import type { MessageHooks } from './message-hooks.js';
-import { CopyArena, type Chunk } from './copy-arena.js';
+import { CopyArena, type ArenaCopy } from './copy-arena.js';
 
 export interface SenderCopies extends MessageHooks {
   /** Copies for `dest` with seq > after, oldest first. */
@@ -51,17 +51,24 @@ function payloadBytes(m: AppMessage): number {
   return ArrayBuffer.isView(m.payload) ? (m.payload as ArrayBufferView).byteLength : 0;
 }
 
-/** A kept copy: the message, and where its payload bytes live (null: a cloned object payload). */
+/**
+ * A kept copy: the message (its payload field unused when the bytes are in the arena), and
+ * where its payload bytes live (null: `m.payload` is the copy, a clone or a restored one).
+ */
 interface Kept {
   m: AppMessage;
-  chunk: Chunk | null;
+  copy: ArenaCopy | null;
+  bytes: number;
 }
 
 /** A copy handed out of the arena (a resend, a checkpoint): its own bytes, not a view of a chunk. */
 function detached(k: Kept): AppMessage {
-  if (!k.chunk) return k.m;
-  const view = k.m.payload as unknown as { slice(): unknown };
-  return { ...k.m, payload: view.slice() };
+  return k.copy ? { ...k.m, payload: CopyArena.detached(k.copy) } : k.m;
+}
+
+/** A copy as it is held: its payload a view of arena memory when it is there. */
+function viewed(k: Kept): AppMessage {
+  return k.copy ? { ...k.m, payload: CopyArena.view(k.copy) } : k.m;
 }
 
 /**
@@ -115,12 +122,12 @@ export class SentCopies implements SenderCopies {
     const t0 = performance.now();
     let kept: Kept;
     if (ArrayBuffer.isView(m.payload)) {
-      const { view, chunk } = this.arena.copy(m.payload as ArrayBufferView);
-      kept = { m: { ...m, payload: view }, chunk };
+      const bytes = (m.payload as ArrayBufferView).byteLength;
+      kept = { m: { ...m, payload: null }, copy: this.arena.copy(m.payload as ArrayBufferView), bytes };
     } else {
-      kept = { m: { ...m, payload: structuredClone(m.payload) }, chunk: null };
+      kept = { m: { ...m, payload: structuredClone(m.payload) }, copy: null, bytes: 0 };
     }
-    this.bytes += payloadBytes(kept.m);
+    this.bytes += kept.bytes;
     if (this.bytes > this.peakBytes) this.peakBytes = this.bytes;
     this.byDest[m.dst]!.push(kept);
     this.costs.since('senderCopyMs', t0);
@@ -133,7 +140,7 @@ export class SentCopies implements SenderCopies {
   between(from: readonly number[], to: readonly number[]): AppMessage[] {
     const out: AppMessage[] = [];
     this.byDest.forEach((q, d) => {
-      for (const k of q.list()) if (k.m.seq > from[d]! && k.m.seq <= to[d]!) out.push(k.m);
+      for (const k of q.list()) if (k.m.seq > from[d]! && k.m.seq <= to[d]!) out.push(viewed(k));
     });
     return out;
   }
@@ -141,8 +148,9 @@ export class SentCopies implements SenderCopies {
   load(list: AppMessage[]): void {
     this.clear();
     for (const m of list) {
-      this.byDest[m.dst]!.push({ m, chunk: null });
-      this.bytes += payloadBytes(m);
+      const bytes = payloadBytes(m);
+      this.byDest[m.dst]!.push({ m, copy: null, bytes });
+      this.bytes += bytes;
     }
   }
 
@@ -157,8 +165,8 @@ export class SentCopies implements SenderCopies {
   private readonly dropOne = (k: Kept): void => this.drop(k);
 
   private drop(k: Kept): void {
-    this.bytes -= payloadBytes(k.m);
-    if (k.chunk) this.arena.release(k.chunk);
+    this.bytes -= k.bytes;
+    if (k.copy) this.arena.release(k.copy.chunk);
   }
 
   clear(): void {

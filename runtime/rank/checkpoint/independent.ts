@@ -2,7 +2,7 @@
  * Independent checkpointing, rank side: what uncoordinated.ts and cic.ts share, by composition.
  * The rank decides when to checkpoint, with no coordination and no blocking: a basic
  * checkpoint every `interval` steps, shifted by a per-rank offset drawn from the seed, so ranks
- * do not checkpoint in step. A variant (the cic index, or none) adds what its protocol adds.
+ * do not checkpoint in step (the first one interval into the run at the earliest). A variant (the cic index, or none) adds what its protocol adds.
  *
  * Every checkpoint also saves the rank's dependency vector and its sender copies: a peer that
  * rolls back behind a message this rank sent before its own restored checkpoint needs it
@@ -93,7 +93,10 @@ export class IndependentCheckpointer implements RankCheckpointScheme {
     // under sender-based logging.
     if (this.ctx.comm.isFrozen) return;
     const step = this.ctx.step();
-    if (step === 0 || step === this.lastStep || (step - this.options.offset) % this.interval !== 0) return;
+    // The offset shifts the schedule, never adds to it: the first basic checkpoint comes one
+    // full interval into the run, as a coordinated one does, so a run takes the same number of
+    // checkpoints under either (an offset o < interval would otherwise add one at step o).
+    if (step < this.interval || step === this.lastStep || (step - this.options.offset) % this.interval !== 0) return;
     const comm = this.ctx.comm;
     const index = this.variant.basicIndex();
     const counters = comm.getCounters();
