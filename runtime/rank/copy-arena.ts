@@ -21,11 +21,11 @@ export interface Chunk {
   readonly views: Map<TypedArrayCtor, TypedArray>;
 }
 
-/** Where a copy's bytes are: `length` elements of `type` at byte `at` of `chunk`. */
+/** Where a copy's bytes are: `bytes` bytes at byte `at` of `chunk`, read back as a `type`. */
 export interface ArenaCopy {
   readonly chunk: Chunk;
   readonly at: number;
-  readonly length: number;
+  readonly bytes: number;
   readonly type: TypedArrayCtor | typeof DataView;
 }
 
@@ -46,7 +46,6 @@ export class CopyArena {
     const n = view.byteLength;
     const isData = view instanceof DataView;
     const type = isData ? DataView : (view.constructor as TypedArrayCtor);
-    const align = isData ? 1 : (type as TypedArrayCtor).BYTES_PER_ELEMENT;
     let chunk = this.tail;
     let at = chunk ? Math.ceil(chunk.used / 8) * 8 : 0;
     if (!chunk || at + n > chunk.buffer.byteLength) {
@@ -54,24 +53,22 @@ export class CopyArena {
       at = 0;
     }
     if (isData) byteView(chunk).set(new Uint8Array(view.buffer, view.byteOffset, n), at);
-    else typedView(chunk, type as TypedArrayCtor).set(view, at / align); // same type: a memcpy
+    else typedView(chunk, type as TypedArrayCtor).set(view, at / elementBytes(type)); // same type: a memcpy
     chunk.used = at + n;
     chunk.live++;
-    return { chunk, at, length: n / align, type };
+    return { chunk, at, bytes: n, type };
   }
 
   /** A view of a copy's bytes (not a copy: valid until the copy is released). */
   static view(c: ArenaCopy): ArrayBufferView {
     const Ctor = c.type as new (buffer: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView;
-    return new Ctor(c.chunk.buffer, c.at, c.length);
+    return new Ctor(c.chunk.buffer, c.at, c.bytes / elementBytes(c.type));
   }
 
   /** A copy of a copy, in a buffer of its own (what leaves the arena). */
   static detached(c: ArenaCopy): ArrayBufferView {
-    const bytes = c.type === DataView ? c.length : c.length * (c.type as TypedArrayCtor).BYTES_PER_ELEMENT;
-    const own = c.chunk.buffer.slice(c.at, c.at + bytes);
     const Ctor = c.type as new (buffer: ArrayBuffer) => ArrayBufferView;
-    return new Ctor(own);
+    return new Ctor(c.chunk.buffer.slice(c.at, c.at + c.bytes));
   }
 
   /** A copy in `chunk` is gone; a chunk with none left is reused. */
@@ -87,6 +84,10 @@ export class CopyArena {
   private take(bytes: number): ArrayBuffer {
     return bytes === CHUNK_BYTES && this.pool.length ? this.pool.pop()! : new ArrayBuffer(bytes);
   }
+}
+
+function elementBytes(type: TypedArrayCtor | typeof DataView): number {
+  return type === DataView ? 1 : (type as TypedArrayCtor).BYTES_PER_ELEMENT;
 }
 
 function typedView(chunk: Chunk, type: TypedArrayCtor): TypedArray {

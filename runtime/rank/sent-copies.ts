@@ -58,7 +58,11 @@ function payloadBytes(m: AppMessage): number {
 interface Kept {
   m: AppMessage;
   copy: ArenaCopy | null;
-  bytes: number;
+}
+
+/** Payload bytes a kept copy holds (in the arena, or a typed array restored from a checkpoint). */
+function keptBytes(k: Kept): number {
+  return k.copy ? k.copy.bytes : payloadBytes(k.m);
 }
 
 /** A copy handed out of the arena (a resend, a checkpoint): its own bytes, not a view of a chunk. */
@@ -122,12 +126,11 @@ export class SentCopies implements SenderCopies {
     const t0 = performance.now();
     let kept: Kept;
     if (ArrayBuffer.isView(m.payload)) {
-      const bytes = (m.payload as ArrayBufferView).byteLength;
-      kept = { m: { ...m, payload: null }, copy: this.arena.copy(m.payload as ArrayBufferView), bytes };
+      kept = { m: { ...m, payload: null }, copy: this.arena.copy(m.payload as ArrayBufferView) };
     } else {
-      kept = { m: { ...m, payload: structuredClone(m.payload) }, copy: null, bytes: 0 };
+      kept = { m: { ...m, payload: structuredClone(m.payload) }, copy: null };
     }
-    this.bytes += kept.bytes;
+    this.bytes += keptBytes(kept);
     if (this.bytes > this.peakBytes) this.peakBytes = this.bytes;
     this.byDest[m.dst]!.push(kept);
     this.costs.since('senderCopyMs', t0);
@@ -148,9 +151,8 @@ export class SentCopies implements SenderCopies {
   load(list: AppMessage[]): void {
     this.clear();
     for (const m of list) {
-      const bytes = payloadBytes(m);
-      this.byDest[m.dst]!.push({ m, copy: null, bytes });
-      this.bytes += bytes;
+      this.byDest[m.dst]!.push({ m, copy: null });
+      this.bytes += payloadBytes(m);
     }
   }
 
@@ -165,7 +167,7 @@ export class SentCopies implements SenderCopies {
   private readonly dropOne = (k: Kept): void => this.drop(k);
 
   private drop(k: Kept): void {
-    this.bytes -= k.bytes;
+    this.bytes -= keptBytes(k);
     if (k.copy) this.arena.release(k.copy.chunk);
   }
 

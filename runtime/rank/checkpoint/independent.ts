@@ -2,7 +2,8 @@
  * Independent checkpointing, rank side: what uncoordinated.ts and cic.ts share, by composition.
  * The rank decides when to checkpoint, with no coordination and no blocking: a basic
  * checkpoint every `interval` steps, shifted by a per-rank offset drawn from the seed, so ranks
- * do not checkpoint in step (the first one interval into the run at the earliest). A variant (the cic index, or none) adds what its protocol adds.
+ * do not checkpoint in step (the first one interval into the run at the earliest). A variant
+ * (the cic index, or none) adds what its protocol adds.
  *
  * Every checkpoint also saves the rank's dependency vector and its sender copies: a peer that
  * rolls back behind a message this rank sent before its own restored checkpoint needs it
