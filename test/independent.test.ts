@@ -94,4 +94,16 @@ describe('uncoordinated and communication-induced checkpointing', () => {
       expect(JSON.parse(resumed.stdout).result.digest).toBe(ref.result.digest);
     }
   });
+
+  it('a rank takes its first basic checkpoint one interval in, so a run takes as many per rank as coordinated, whatever the seed', async () => {
+    const ranks = 3;
+    const steps = 24;
+    const interval = 6;
+    const perRank = Math.floor((steps - 1) / interval); // coordinated: steps 6, 12, 18
+    for (const seed of [1, 2, 3, 4]) {
+      const r = await run({ job: 'heat', ranks, steps, param: ['n=12'], interval, seed, checkpoint: 'uncoordinated' });
+      expect(r.checkpoints.basic, `seed ${seed}`).toBe(ranks * perRank);
+      expect(r.result.digest).toBe((await run({ job: 'heat', ranks, steps, param: ['n=12'], seed, checkpoint: 'none' })).result.digest);
+    }
+  });
 });

@@ -28,9 +28,8 @@ const WORKER = fileURLToPath(new URL('../rank/rank-worker.js', import.meta.url))
  * uses the same threads). Many ranks get less, so that young generations stay under ~1 GiB.
  * Isolates read the flag when they are created: it holds for the threads this pool starts.
  */
-function sizeYoungGeneration(ranks: number): void {
-  const mb = Math.max(1, Math.min(16, Math.floor(1024 / (2 * ranks))));
-  setFlagsFromString(`--min-semi-space-size=${mb}`);
+export function youngGenerationMb(ranks: number): number {
+  return Math.max(1, Math.min(16, Math.floor(1024 / (2 * ranks))));
 }
 
 export class RankPool implements RankThreads {
@@ -42,7 +41,7 @@ export class RankPool implements RankThreads {
     private readonly transport: Transport,
     private readonly events: PoolEvents,
   ) {
-    sizeYoungGeneration(size);
+    setFlagsFromString(`--min-semi-space-size=${youngGenerationMb(size)}`);
     this.pool = new Piscina({
       filename: WORKER,
       minThreads: 0,
