@@ -266,7 +266,9 @@ function clusterLines(r: BenchResult): string[] {
     '|---|---|---|---|',
     ...c.hostLoss.rows.map((x) => `| ${x.protocol} | ${span(x.detectMs)} | ${span(x.recoveryMs)} | ${x.digestMatches ? 'yes' : '**no**'} |`),
     '',
-    'Stable storage in JetStream is not built (README): the store is the coordinator machine\'s LMDB directory.',
+    `Checkpoint bandwidth to the stable store (${c.checkpoints.job}, ${f(c.checkpoints.perRankMB, 1)} MB per rank and round): LMDB (threads, flushed) ${span(c.checkpoints.lmdb)} MB/s; JetStream (ranks on workers, 1 replica, acknowledged = in the server's OS) ${span(c.checkpoints.jetstream)} MB/s (${pctOf(c.checkpoints.jetstream, c.checkpoints.lmdb)} of LMDB).`,
+    '',
+    'The host-loss runs use --replicas 1 (one server here); the store directory is the coordinator\'s mirror of the bucket.',
     '',
   ];
 }

@@ -7,6 +7,9 @@
  *    each engine (raw NATS publish/subscribe between two connections, raw MessagePorts
  *    between two threads), interleaved;
  *  - cavity steps per second over NATS against threads;
+ *  - checkpoint bandwidth to the stable store: coordinated checkpoints of cavity written to
+ *    JetStream (one server, 1 replica) by ranks on workers, against the same checkpoints
+ *    written to LMDB by threads, interleaved;
  *  - a host lost: `--crash host:w2@STEP` SIGKILLs worker w2 mid-run; the report gives the time
  *    to detect it (missed beats: two leases) and to recover once detected, per protocol.
  *
@@ -37,6 +40,8 @@ export type ClusterResult =
       setup: string;
       halo: { bytes: number; exchanges: number; rawPorts: Summary; rawNats: Summary; threads: Summary; nats: Summary };
       cavity: { job: string; threads: Summary; nats: Summary };
+      /** MB/s of checkpoint bytes, as the report's checkpoints.bytesWritten / writeMs. */
+      checkpoints: { job: string; perRankMB: number; lmdb: Summary; jetstream: Summary };
       hostLoss: { job: string; heartbeatTimeoutMs: number; rows: HostLossRow[] };
     };
 
@@ -100,7 +105,8 @@ export async function clusterBench(o: { quick: boolean; rounds: number; work: st
   const probe = spawnSync('nats-server', ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) return { skipped: 'nats-server is not on the PATH (Debian: apt-get install nats-server; .ci/run installs it)' };
   const port = await freePort();
-  const server = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  // JetStream on: under --nats the stable store is a JetStream bucket (storage/replica.ts).
+  const server = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '--store_dir', join(o.work, 'nats-js')], { stdio: 'ignore' });
   const url = `nats://127.0.0.1:${port}`;
   const workers = new Map<string, ChildProcess>();
   let runs = 0;
@@ -139,6 +145,16 @@ export async function clusterBench(o: { quick: boolean; rounds: number; work: st
     };
     const cav = await interleave(o.rounds, { threads: cavity(false), nats: cavity(true) });
 
+    o.say('cluster: checkpoints to JetStream and to LMDB');
+    const big = { n: o.quick ? 256 : 512, steps: 30, interval: 10 };
+    let perRankMB = 0;
+    const ckpt = (nats: boolean) => async () => {
+      const r = await runJob({ job: 'cavity', ranks, steps: big.steps, interval: big.interval, param: [`n=${big.n}`], store: store(), ...(nats ? { nats: url } : {}) });
+      perRankMB = r.checkpoints.bytesWritten / Math.max(1, r.checkpoints.committed) / ranks / 1e6;
+      return r.checkpoints.bytesWritten / 1e6 / (r.checkpoints.writeMs / 1000);
+    };
+    const cks = await interleave(o.rounds, { lmdb: ckpt(false), jetstream: ckpt(true) });
+
     o.say('cluster: a host lost mid-run');
     const heat = { job: 'heat' as const, ranks, steps: o.quick ? 300 : 400, param: ['n=64'], interval: 50 };
     const reference = (await runJob({ ...heat, checkpoint: 'none', store: store() })).result.digest;
@@ -146,7 +162,8 @@ export async function clusterBench(o: { quick: boolean; rounds: number; work: st
     const rows: HostLossRow[] = [];
     for (const [protocol, extra] of [
       ['coordinated', {}],
-      ['coordinated+pessimistic', { logging: 'pessimistic' }],
+      // Sender-based pessimistic logging keeps journals in files, not yet in JetStream.
+      ['coordinated+pessimistic (contents at the receiver)', { logging: 'pessimistic', logAt: 'receiver' }],
     ] as const) {
       const detect: number[] = [];
       const recover: number[] = [];
@@ -163,9 +180,10 @@ export async function clusterBench(o: { quick: boolean; rounds: number; work: st
       rows.push({ protocol, detectMs: summarize(detect), recoveryMs: summarize(recover), digestMatches: same });
     }
     return {
-      setup: `one nats-server on loopback, 2 ckpt worker processes (w1, w2; 2 slots each), ${ranks} ranks one per worker; the coordinator is this process. One machine: servers, workers and coordinator share its cores`,
+      setup: `one nats-server with JetStream on loopback, 2 ckpt worker processes (w1, w2; 2 slots each), ${ranks} ranks one per worker; the coordinator is this process. One machine: servers, workers and coordinator share its cores`,
       halo: { bytes, exchanges, ...h },
       cavity: { job: `cavity n=${n}, ${ranks} ranks, ${steps} steps, --checkpoint none (steps/s)`, threads: cav.threads, nats: cav.nats },
+      checkpoints: { job: `cavity n=${big.n}, ${ranks} ranks, ${big.steps} steps, coordinated checkpoints every ${big.interval}`, perRankMB, lmdb: cks.lmdb, jetstream: cks.jetstream },
       hostLoss: { job: `heat n=64, ${ranks} ranks, ${heat.steps} steps, checkpoints every ${heat.interval}, --crash host:w2@${Math.floor(heat.steps * 0.4)}`, heartbeatTimeoutMs, rows },
     };
   } finally {

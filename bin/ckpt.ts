@@ -98,6 +98,7 @@ program
   .option('--startup-timeout <ms>', 'a rank thread that has not reported ready after this long fails the run')
   .option('--load-timeout <ms>', 'a job module that has not finished loading after this long is refused (exit 2)')
   .option('--nats <urls>', "place ranks on 'ckpt worker' processes reachable through these NATS servers (URL[,URL...])")
+  .option('--replicas <n>', 'under --nats: copies of the stable store (checkpoints, commit record, logs) JetStream keeps; 3 on a 3-server cluster survives a lost host; 0 keeps the store in the --store directory every worker shares (default: 1)')
   .option('--quiet', 'no progress lines on stderr')
   .option('--debug', 'print stack traces with errors')
   .action(async (o) => {
@@ -131,6 +132,7 @@ program
         startupTimeoutMs: o.startupTimeout,
         loadTimeoutMs: o.loadTimeout,
         nats: o.nats,
+        replicas: o.replicas,
       },
       {
         onProgress: progressPrinter(o.job, Boolean(o.quiet)),

@@ -31,6 +31,7 @@ export function summary(r: Report): string {
   const proto = p.checkpoint === 'none' ? 'no checkpoints' : `${p.checkpoint} checkpoints every ${p.interval} steps${p.incremental ? ', incremental' : ''}`;
   const logging = p.logging === 'none' ? 'none' : `${p.logging}, contents at the ${p.logAt ?? 'receiver'}`;
   out.push(`  protocol     ${proto}; logging ${logging}; durability ${p.durability ?? 'flushed'}`);
+  if (p.stable) out.push(`  stable copy  JetStream bucket ${p.stable.bucket}, ${p.stable.replicas} replica(s): a write counted once JetStream acknowledged it`);
   out.push(`  digest       ${r.result.digest}`);
   const extra: string[] = [];
   if (typeof r.result.l2Error === 'number') extra.push(`l2Error ${r.result.l2Error.toExponential(3)}`);

@@ -1,4 +1,5 @@
 /** `ckpt inspect --store DIR`: what a store holds, read-only. */
+import { bucketName } from '../storage/replica.js';
 import { CkptStore, refusal } from '../storage/store.js';
 import type { StoreExamination } from '../storage/integrity.js';
 import type { RunConfig } from '../runtime/options.js';
@@ -83,6 +84,7 @@ export function formatInspect(i: Awaited<ReturnType<typeof inspectStore>>): stri
   const logging = c.logging === 'none' ? 'none' : `${c.logging} (contents at the ${c.logAt})`;
   out.push(`  protocol     checkpoint ${c.checkpoint} every ${c.interval}${c.incremental ? ' incremental' : ''}${c.compress && c.compress !== 'none' ? ` compress ${c.compress}` : ''}; logging ${logging}; seed ${c.seed}`);
   out.push(`  durability   ${c.durability} (${c.durability === 'flushed' ? "fsync'd: survives a power loss" : 'in the OS, not fsync\'d: survives the crash of any process, not a power loss'})`);
+  if (c.nats && c.replicas > 0) out.push(`  stable copy  JetStream bucket ${bucketName(c.storeId)} (${c.replicas} replica(s)) on ${c.nats.join(', ')}; this directory mirrors it`);
   out.push(`  line         round ${i.recoveryLine.round}: ${i.recoveryLine.ranks.map((r) => `rank ${r.rank}@${r.checkpointStep}`).join(', ')}`);
   out.push(`  checkpoints  (${bytes(i.storedBlockBytes)} of block data stored)`);
   i.checkpoints.forEach((list, rank) => {

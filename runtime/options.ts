@@ -4,6 +4,7 @@
  * every value checked. The config is what the store keeps, so `resume` needs nothing else.
  * Input objects are never mutated.
  */
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { CkptError } from '../model/errors.js';
@@ -69,6 +70,8 @@ export interface RunOptions {
   loadTimeoutMs?: number | string;
   /** NATS servers, comma-separated: place ranks on `ckpt worker` processes (cluster mode). */
   nats?: string;
+  /** Under --nats: copies of the stable store JetStream keeps (0: one shared --store directory). */
+  replicas?: number | string;
   cwd?: string;
 }
 
@@ -114,6 +117,13 @@ export interface RunConfig {
   readonly loadTimeoutMs: number;
   /** Cluster mode: the NATS servers through which ranks are placed on workers (null: threads here). */
   readonly nats: readonly string[] | null;
+  /**
+   * Under --nats: how many copies of the stable store JetStream keeps (storage/replica.ts);
+   * 0: the store is one LMDB directory every worker opens at the same path.
+   */
+  readonly replicas: number;
+  /** Names the run's JetStream bucket (`ckpt-<storeId>`); drawn when the store is created. */
+  readonly storeId: string;
 }
 
 export const DEFAULT_SEED = 20261123;
@@ -230,6 +240,11 @@ export async function resolveRunOptions(o: RunOptions): Promise<RunConfig> {
   const interval = o.interval === undefined || auto ? job.defaultInterval(params, steps) : parseInteger('--interval', o.interval, 1);
   const nats = o.nats === undefined ? null : parseNatsServers(o.nats);
   if (nats && o.trace) throw usage('--trace is not available under --nats yet: the trace rings are shared memory of one process');
+  if (o.replicas !== undefined && !nats) throw usage('--replicas sets how many copies of the stable store JetStream keeps: give --nats too');
+  const replicas = nats ? (o.replicas === undefined ? 1 : parseInteger('--replicas', o.replicas, 0, 5)) : 0;
+  // Determinant journals are files the rank appends to synchronously before a send; they
+  // have no replicated form yet.
+  if (replicas > 0 && logging === 'pessimistic' && logAt === 'sender') throw usage('--logging pessimistic keeps its determinant journals in files of the store directory, which have no JetStream form yet: under --nats give --log-at receiver, or --replicas 0 with a --store every worker shares');
   const crashes = (o.crash ?? []).map((c) => parseCrashSpec(c, ranks, nats !== null));
   crashes.forEach((c, i) => {
     // A spec at or past the last step would never fire, and a run that silently does not
@@ -297,6 +312,8 @@ export async function resolveRunOptions(o: RunOptions): Promise<RunConfig> {
     startupTimeoutMs,
     loadTimeoutMs,
     nats,
+    replicas,
+    storeId: randomBytes(8).toString('hex'),
   } satisfies RunConfig);
 }
 

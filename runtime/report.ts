@@ -1,4 +1,5 @@
 /** The run report (contract section 3). */
+import { bucketName } from '../storage/replica.js';
 import type { RunConfig } from './options.js';
 
 export interface RecoveryLineEntry {
@@ -72,6 +73,12 @@ export interface Report {
     logAt?: string;
     /** What the store's "durable" meant in this run: flushed (fsync'd) or committed (in the OS). */
     durability: string;
+    /**
+     * Under --nats with replicas: the stable copy of the store, in a JetStream bucket of
+     * `replicas` copies. What was durable then means: acknowledged by JetStream (a quorum of
+     * the replicas holds it in the OS), besides `durability` for the --store mirror.
+     */
+    stable?: { engine: 'jetstream'; bucket: string; replicas: number };
     /** How the interval was chosen, and why (auto: Young/Daly inputs and result). */
     intervalChoice?: import('./coordinator/interval-policy.js').IntervalChoice;
   };
@@ -141,6 +148,7 @@ export function emptyReport(config: RunConfig): Report {
       logging: config.logging,
       ...(config.logging === 'none' ? {} : { logAt: config.logAt }),
       durability: config.durability,
+      ...(config.nats && config.replicas > 0 ? { stable: { engine: 'jetstream' as const, bucket: bucketName(config.storeId), replicas: config.replicas } } : {}),
     },
     result: { digest: '' },
     timing: { wallMs: 0, startupMs: 0, runMs: 0, checkpointMs: 0, loggingMs: 0, recoveryMs: 0, stepsPerSecond: 0 },

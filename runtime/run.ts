@@ -11,6 +11,29 @@ import { RunEngine, type Progress } from './coordinator/engine.js';
 import type { FailureRecord, Report } from './report.js';
 import { checkOutputPath, writeOutput } from './output-path.js';
 import { Cluster } from './coordinator/remote/cluster.js';
+import { StoreReplica, bucketName } from '../storage/replica.js';
+
+/**
+ * Under --nats with replicas: connect the store to its stable copy in JetStream (`fresh`: a
+ * new run creates the bucket). A store that cannot reach it is closed, as it was, and the
+ * error says why.
+ */
+async function attachReplica(config: RunConfig, store: CkptStore, fresh: boolean): Promise<void> {
+  if (!config.nats || !(config.replicas > 0)) return;
+  try {
+    const replica = await StoreReplica.open({ servers: config.nats, bucket: bucketName(config.storeId), replicas: config.replicas }, fresh, 'ckpt run (store)');
+    await store.attach(replica, fresh);
+  } catch (e) {
+    // A new run that cannot reach its stable copy never started: say so in the store.
+    if (fresh) {
+      await store.setStatus({ state: 'failed', message: (e as Error).message }).catch((why: unknown) => {
+        (e as Error).message += ` (the store's status could not be updated either: ${fsError(why, store.dir, 'write to the store').message})`;
+      });
+    }
+    await store.close({ release: true });
+    throw e;
+  }
+}
 
 export interface RunHooks {
   onProgress?: (p: Progress) => void;
@@ -66,6 +89,7 @@ export async function runJob(options: RunOptions, hooks: RunHooks = {}): Promise
   if (hooks.report) checkOutputPath(hooks.report, '--report');
   if (config.trace) checkOutputPath(config.trace, '--trace');
   const store = await CkptStore.create(config.store, config);
+  await attachReplica(config, store, true);
   return drive(config, store, hooks);
 }
 
@@ -82,8 +106,12 @@ export async function resumeRun(dir: string, hooks: RunHooks = {}): Promise<Repo
   }
   // Stores from before --log-at and --durability logged at the receiver and flushed; from
   // before --compress and block files, did not compress and kept every block in LMDB.
-  const stored = store.config as Omit<RunConfig, 'logAt' | 'durability' | 'nats' | 'compress' | 'fileBlocksFrom'> & Partial<Pick<RunConfig, 'logAt' | 'durability' | 'nats' | 'compress' | 'fileBlocksFrom'>>;
-  const config: RunConfig = Object.freeze({ logAt: 'receiver', durability: 'flushed', nats: null, compress: 'none', fileBlocksFrom: Infinity, ...stored, store: at, trace: null });
+  type Added = 'logAt' | 'durability' | 'nats' | 'compress' | 'fileBlocksFrom' | 'replicas' | 'storeId';
+  const stored = store.config as Omit<RunConfig, Added> & Partial<Pick<RunConfig, Added>>;
+  // Stores from before --replicas kept a --nats run in the shared directory.
+  const config: RunConfig = Object.freeze({ logAt: 'receiver', durability: 'flushed', nats: null, compress: 'none', fileBlocksFrom: Infinity, replicas: 0, storeId: '', ...stored, store: at, trace: null });
+  // Before anything is written: the mirror brings the directory up to the stable copy.
+  await attachReplica(config, store, false);
   try {
     await store.setStatus({ state: 'running', sessions: status.sessions + 1 });
   } catch (e) {

@@ -4,6 +4,7 @@
  * protocol version `v`; a rank refuses a task of another version. `epoch` counts recoveries:
  * a message stamped with an older epoch belongs to a world that was rolled back and is dropped.
  */
+import type { ReplicaTarget } from '../model/replica-target.js';
 import { COST_BASE, COST_SLOTS } from './costs.js';
 import type { Endpoint, PeerRow } from './transport/transport.js';
 import type { ErrorRecord } from '../model/errors.js';
@@ -182,6 +183,11 @@ export interface RankTask {
   status: SharedArrayBuffer;
   times: SharedArrayBuffer;
   storePath: string | null;
+  /**
+   * Under --nats with replicas: the store's stable copy in JetStream, which the rank writes to;
+   * its worker then gives `storePath` as a directory of its own (storage/rank-store.ts).
+   */
+  replica?: ReplicaTarget | null;
   /** Who decides when this rank checkpoints: the coordinator's rounds, or the rank itself. */
   checkpointing: 'none' | 'coordinated' | 'uncoordinated' | 'cic';
   /** Independent checkpointing: a basic checkpoint every `interval` steps, shifted by `offset`. */

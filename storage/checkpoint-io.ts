@@ -10,8 +10,8 @@ import { crc32 } from 'node:zlib';
 import { statfsSync } from 'node:fs';
 
 const ROOM_MARGIN = 1 << 20;
-import type { Database, RootDatabase } from 'lmdb';
-import { openDatabases, type CodecDB } from './databases.js';
+import type { Database } from 'lmdb';
+import type { CodecDB, Databases } from './databases.js';
 import type { JobState, TypedArray } from '../jobs/api.js';
 import { allocTyped, typedArrayName } from './codec.js';
 import type { BlockKey, ManifestKey } from './layout.js';
@@ -88,7 +88,7 @@ export class CheckpointIO {
   private readonly snapshots = new Map<string, Uint8Array>();
 
   constructor(
-    private readonly env: RootDatabase,
+    private readonly dbs: Databases,
     private readonly blockBytes: number,
     private readonly incremental: boolean,
     /** The store directory, to check there is room before a checkpoint is written. */
@@ -104,7 +104,6 @@ export class CheckpointIO {
     /** fdatasync block files (durability `flushed`); `committed` leaves them to the OS. */
     private readonly flush: boolean = true,
   ) {
-    const dbs = openDatabases(env);
     this.ckpt = dbs.ckpt;
     this.blocks = dbs.blocks;
   }
@@ -227,17 +226,17 @@ export class CheckpointIO {
     // this checkpoint, not become an unhandled rejection that kills the thread.
     const writes: Promise<boolean>[] = [];
     for (let i = 0; i < inLmdb.length; i++) {
-      writes.push(this.blocks.put(inLmdb[i]!.key, inLmdb[i]!.value));
+      writes.push(this.dbs.putBlock(inLmdb[i]!.key, inLmdb[i]!.value));
       if (i === half - 1 && midWrite && inLmdb === puts) {
         await Promise.all(writes);
-        await this.env.flushed;
+        await this.dbs.durable();
         await midWrite(half, puts.length);
       }
     }
     const key: ManifestKey = [manifest.rank, manifest.round];
     writes.push(this.ckpt.put(key, manifest));
     await Promise.all(writes);
-    await this.env.flushed;
+    await this.dbs.durable();
     this.tentative = p.nextPrevious;
     return { manifest, writeMs: p.prepareMs + performance.now() - t0, checksumMs };
   }
@@ -335,7 +334,7 @@ export class CheckpointIO {
       void this.ckpt.remove(key);
       any = true;
     }
-    if (any) await this.env.flushed;
+    if (any) await this.dbs.durable();
   }
 
   /** Forget the incremental base (e.g. after a restart from the initial state). */

@@ -11,8 +11,10 @@
  */
 import type { RootDatabase } from 'lmdb';
 import { openEnv } from './env.js';
-import { openDatabases, type Databases } from './databases.js';
+import { applyReplicated, openDatabases, type Databases } from './databases.js';
 import { CheckpointIO } from './checkpoint-io.js';
+import { StoreReplica, type ReplicaTarget } from './replica.js';
+import { DB_BLOCKS, DB_CKPT, DB_LOG } from './layout.js';
 import type { Compression } from '../model/records.js';
 import { contents, determinants } from './message-log.js';
 import { firedKey } from './layout.js';
@@ -27,6 +29,20 @@ export interface NativeSlot {
   index: number;
 }
 
+export interface RankStoreOptions {
+  blockBytes: number;
+  incremental: boolean;
+  compress: Compression;
+  fileBlocksFrom: number;
+  durability: 'flushed' | 'committed';
+  /**
+   * `--nats` with `--replicas`: the store's stable copy is in JetStream (storage/replica.ts).
+   * The rank writes there alone, and `dir` (a directory of its worker's own) only holds what
+   * it fetched from there to read: the rank's records, before each restore.
+   */
+  replica?: { target: ReplicaTarget; rank: number } | null;
+}
+
 export class RankStore {
   private readonly nest = { depth: 0 };
   private readonly dbs: Databases;
@@ -36,16 +52,32 @@ export class RankStore {
     readonly dir: string,
     private readonly env: RootDatabase,
     private readonly slot: NativeSlot,
-    options: { blockBytes: number; incremental: boolean; compress: Compression; fileBlocksFrom: number; durability: 'flushed' | 'committed' },
+    options: RankStoreOptions,
+    private readonly replica: StoreReplica | null,
   ) {
-    this.dbs = openDatabases(env);
-    this.checkpoints = new CheckpointIO(env, options.blockBytes, options.incremental, dir, options.compress, options.fileBlocksFrom, options.durability === 'flushed');
+    this.dbs = openDatabases(env, replica ? { replica, local: false } : null);
+    // Block files live on one host's disk: under a replica every block goes to the stable copy.
+    const fileFrom = replica ? Infinity : options.fileBlocksFrom;
+    this.checkpoints = new CheckpointIO(this.dbs, options.blockBytes, options.incremental, dir, options.compress, fileFrom, options.durability === 'flushed');
   }
 
-  static async open(dir: string, slot: NativeSlot, options: { blockBytes: number; incremental: boolean; compress: Compression; fileBlocksFrom: number; durability: 'flushed' | 'committed' }): Promise<RankStore> {
+  static async open(dir: string, slot: NativeSlot, options: RankStoreOptions): Promise<RankStore> {
     // The coordinator opened the environment first, with the same flag: one environment per process.
-    const env = await nativeSection(slot, { depth: 0 }, () => openEnv(dir, { durability: options.durability }));
-    return new RankStore(dir, env, slot, options);
+    const env = await nativeSection(slot, { depth: 0 }, () => openEnv(dir, { durability: options.replica ? 'committed' : options.durability }));
+    const replica = options.replica ? await StoreReplica.open(options.replica.target, false, `ckpt rank ${options.replica.rank}`) : null;
+    return new RankStore(dir, env, slot, options, replica);
+  }
+
+  /**
+   * Under a replica: bring this rank's records (manifests, blocks, log records) from the stable
+   * copy into the local directory, before a restore reads them. Returns how many were applied.
+   */
+  async fetch(rank: number): Promise<number> {
+    if (!this.replica) return 0;
+    const filters = [DB_CKPT, DB_BLOCKS, DB_LOG].map((db) => `${db}.${rank}.>`);
+    const n = await this.replica.fetch(filters, (db, key, value) => applyReplicated(this.dbs, db, key, value));
+    await this.env.flushed;
+    return n;
   }
 
   /**
@@ -61,7 +93,7 @@ export class RankStore {
   markFired(index: number): Promise<void> {
     return this.native(async () => {
       await this.dbs.meta.put(firedKey(index), true);
-      await this.env.flushed;
+      await this.dbs.durable();
     });
   }
 
@@ -70,8 +102,9 @@ export class RankStore {
     return { determinants: determinants(this.dbs.log, rank, from, to), contents: contents(this.dbs.log, rank) };
   }
 
-  close(): Promise<void> {
-    return this.native(() => this.env.close());
+  async close(): Promise<void> {
+    await this.native(() => this.env.close());
+    await this.replica?.close();
   }
 }
 

@@ -14,11 +14,12 @@ import { dirname, join, resolve } from 'node:path';
 import type { Database, RootDatabase } from 'lmdb';
 import { CkptError } from '../model/errors.js';
 import { dirState, openEnv } from './env.js';
-import { FORMAT_KEY, STORE_MAGIC, STORE_VERSION, firedKey, isFiredKey, type BlockKey, type ManifestKey } from './layout.js';
-import { CodecDB, openDatabases } from './databases.js';
+import { DB_META, FORMAT_KEY, STORE_MAGIC, STORE_VERSION, firedKey, isFiredKey, type BlockKey, type ManifestKey } from './layout.js';
+import { applyReplicated, openDatabases, type CodecDB, type Databases } from './databases.js';
+import type { ReplicaKey, StoreReplica } from './replica.js';
 import { collectLog, determinants, putRecords, truncateLog, type StoredDeterminant } from './message-log.js';
 import type { CommittedLine, LogRecord, Manifest } from '../model/records.js';
-import { packr } from './codec.js';
+import { encode, packr } from './codec.js';
 import { examineStore, liveLock, type StoreExamination, type StoreFormat, type StoreLock, type StoreVerdict } from './integrity.js';
 import { fsError } from './fs-errors.js';
 import { BLOCK_DIR, listBlockFiles, parseBlockFileName, removeBlockFiles } from './block-files.js';
@@ -74,20 +75,57 @@ export function refusal(dir: string, v: StoreVerdict, readOnly: boolean): CkptEr
 export class CkptStore {
   readonly dir: string;
   readonly env: RootDatabase;
-  private readonly meta: CodecDB;
-  private readonly ckpt: CodecDB;
-  private readonly blocks: Database;
-  readonly log: CodecDB;
+  private meta!: CodecDB;
+  private ckpt!: CodecDB;
+  private blocks!: Database;
+  log!: CodecDB;
+  private dbs!: Databases;
   private locked = false;
+  private replica: StoreReplica | null = null;
 
   private constructor(dir: string, env: RootDatabase) {
     this.dir = dir;
     this.env = env;
-    const dbs = openDatabases(env);
+    this.use(openDatabases(env));
+  }
+
+  private use(dbs: Databases): void {
+    this.dbs = dbs;
     this.meta = dbs.meta;
     this.ckpt = dbs.ckpt;
     this.blocks = dbs.blocks;
     this.log = dbs.log;
+  }
+
+  /**
+   * From now on, every write also goes to the stable copy in JetStream, and this store mirrors
+   * what others (ranks on workers) write there (storage/replica.ts). `fresh`: the bucket is
+   * new, and receives this store's records so far (format, config, status). Otherwise the
+   * mirror first brings this directory up to the bucket (a resume). Resolves once caught up.
+   */
+  async attach(replica: StoreReplica, fresh: boolean): Promise<void> {
+    this.replica = replica;
+    this.use(openDatabases(this.env, { replica, local: true }));
+    if (fresh) {
+      for (const { key, value } of this.meta.raw.getRange({})) if (key !== 'lock') replica.put(DB_META, key as ReplicaKey, Uint8Array.from(value as Uint8Array));
+      await replica.durable();
+    }
+    await replica.mirror((db, key, value) => {
+      if (!(db === DB_META && key === 'lock')) applyReplicated(this.dbs, db, key, value);
+    });
+    await this.env.flushed;
+  }
+
+  /** Under a replica: every record written to the stable copy before this call is in this directory. */
+  async caughtUp(): Promise<void> {
+    if (!this.replica) return;
+    await this.replica.caughtUp();
+    await this.env.flushed;
+  }
+
+  /** Under a replica: every record this store wrote is stable (the logger's synchronous commits). */
+  async replicated(): Promise<void> {
+    await this.replica?.durable();
   }
 
   /** A new store in a directory that does not exist yet or is empty. */
@@ -173,7 +211,8 @@ export class CkptStore {
     const ok = await this.env.transaction(() => {
       const cur = this.meta.get<StoreLock>('lock');
       if (liveLock(cur)) return cur;
-      void this.meta.put('lock', mine);
+      // The lock is this host's (a pid): never replicated (see attach).
+      void this.meta.raw.put('lock', encode(mine));
       return null;
     });
     if (ok) throw new CkptError('ERR_STORE_LOCKED', `store '${this.dir}' is in use by a live run (pid ${ok.pid} since ${ok.since})`);
@@ -217,13 +256,13 @@ export class CkptStore {
 
   async setStatus(patch: Partial<StoreStatus>): Promise<void> {
     await this.meta.put('status', { ...this.status, ...patch, updatedAt: new Date().toISOString() });
-    await this.env.flushed;
+    await this.dbs.durable();
   }
 
   /** Durably note that crash spec `index` fired, before it fires: it must never fire again. */
   async markFired(index: number): Promise<void> {
     await this.meta.put(firedKey(index), true);
-    await this.env.flushed;
+    await this.dbs.durable();
   }
 
   /** The same, synchronously (a synchronous LMDB commit is flushed before it returns). */
@@ -233,12 +272,12 @@ export class CkptStore {
 
   async saveFailures(failures: unknown[]): Promise<void> {
     await this.meta.put('failures', failures);
-    await this.env.flushed;
+    await this.dbs.durable();
   }
 
   async saveReport(report: unknown): Promise<void> {
     await this.meta.put('report', report);
-    await this.env.flushed;
+    await this.dbs.durable();
   }
 
   /**
@@ -259,7 +298,7 @@ export class CkptStore {
         files.push(gc.files);
       }
     });
-    await this.env.flushed;
+    await this.dbs.durable();
     blocksDeleted += this.sweepFiles(files);
     return { manifestsDeleted, blocksDeleted };
   }
@@ -282,7 +321,7 @@ export class CkptStore {
         files.push(gc.files);
       }
     });
-    await this.env.flushed;
+    await this.dbs.durable();
     blocksDeleted += this.sweepFiles(files);
     return { manifestsDeleted, blocksDeleted };
   }
@@ -299,7 +338,7 @@ export class CkptStore {
       dropped = gc.manifestsDeleted;
       files = gc.files;
     });
-    await this.env.flushed;
+    await this.dbs.durable();
     if (files) this.sweepFiles([files]);
     return dropped;
   }
@@ -327,8 +366,11 @@ export class CkptStore {
       }
     }
     for (const key of [...(this.blocks.getKeys({ start: [rank], end: [rank + 1] }) as Iterable<BlockKey>)]) {
-      if (!referenced.has(blockId(key))) {
-        void this.blocks.remove(key); // in the caller's transaction
+      // Only blocks of rounds below the newest kept manifest, as for block files: a rank may
+      // be writing a newer checkpoint's blocks right now (independent checkpoints), and under a
+      // replica they reach this mirror one by one, before the manifest that names them.
+      if (!referenced.has(blockId(key)) && key[3] < files.below) {
+        void this.dbs.removeBlock(key); // in the caller's transaction
         blocksDeleted++;
       }
     }
@@ -374,6 +416,7 @@ export class CkptStore {
     await this.env.transaction(() => {
       delivered.forEach((d, rank) => truncateLog(this.log, rank, d));
     });
+    await this.dbs.durable();
   }
 
   /** Determinants of deliveries (from, to] of `rank`, in order. */
@@ -429,13 +472,14 @@ export class CkptStore {
     let unreleased: string | null = null;
     if (this.locked && (options.release ?? true)) {
       try {
-        await this.meta.remove('lock');
+        await this.meta.raw.remove('lock');
         await this.env.flushed;
       } catch (e) {
         unreleased = fsError(e, this.dir, 'release the lock of').message;
       }
     }
     await this.env.close();
+    await this.replica?.close();
     return unreleased;
   }
 }

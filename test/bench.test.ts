@@ -38,5 +38,6 @@ describe('ckpt bench --quick --json', () => {
     expect(b.cluster.skipped).toBeUndefined();
     for (const k of ['rawPorts', 'rawNats', 'threads', 'nats']) expect(b.cluster.halo[k].median).toBeGreaterThan(0);
     for (const row of b.cluster.hostLoss.rows) expect(row.digestMatches).toBe(true);
+    for (const k of ['lmdb', 'jetstream']) expect(b.cluster.checkpoints[k].median).toBeGreaterThan(0);
   }, 420_000); // --quick is meant to finish within 3 minutes on 2 cores
 });

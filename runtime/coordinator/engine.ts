@@ -38,6 +38,8 @@ import { completeReport, type Finished } from './report-builder.js';
 
 /** CKPT_DEBUG=1 traces coordinator events on stderr. */
 const DEBUG = Boolean(process.env.CKPT_DEBUG);
+/** Rank messages sent after the rank wrote to the store (see the replica wait in the constructor). */
+const WROTE_FIRST: ReadonlySet<FromRank['kind']> = new Set(['ready', 'checkpoint-taken', 'checkpoint-ack', 'frozen', 'replayed', 'finished', 'error']);
 
 export type { Progress };
 
@@ -155,6 +157,9 @@ export class RunEngine {
         // Heartbeats count from the moment a rank can send them, not from its spawn.
         if (m.kind === 'ready' && this.ranks.isCurrent(h)) this.detector.spawned(h.rank);
         if (m.kind === 'step-begin') this.faults.stepBegins(m.step);
+        // Under a replica, what the rank wrote before this message must be in the store's
+        // mirror before the message is acted on (its manifest, its fired mark).
+        else if (this.config.replicas > 0 && WROTE_FIRST.has(m.kind)) this.enqueue(async () => (await this.store.caughtUp(), this.onMessage(h, m)));
         else this.enqueue(() => this.onMessage(h, m));
       },
       exited: (h, reason) => this.failure(h.rank, 'exit', reason),

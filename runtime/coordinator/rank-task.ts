@@ -1,4 +1,5 @@
 /** The task a rank thread is spawned with (wire.ts RankTask), from the run configuration. */
+import { bucketName } from '../../storage/replica.js';
 import type { RunConfig } from '../options.js';
 import type { Endpoint, PeerRow } from '../transport/transport.js';
 import type { RankTask, ReplayOrder, RestorePoint } from '../wire.js';
@@ -42,6 +43,7 @@ export function rankTask(c: RunConfig, scheme: Pick<CheckpointScheme, 'commitsIn
     status: x.status,
     times: x.times,
     storePath: c.store,
+    replica: c.nats && c.replicas > 0 ? { servers: c.nats, bucket: bucketName(c.storeId), replicas: c.replicas } : null,
     checkpointing: c.checkpoint,
     interval: c.interval,
     offset: x.offset,

@@ -99,7 +99,7 @@ export class RankRuntime {
       this.job = await loadJob(t.job);
       if (t.nats) this.bus = await openRankBus(t.nats, `rank-${t.rank}`);
       if (t.storePath) {
-        this.store = await RankStore.open(t.storePath, { status: this.status, index: t.rank * STATUS_SLOTS + SLOT_NATIVE }, { blockBytes: t.blockBytes, incremental: t.incremental, compress: t.compress, fileBlocksFrom: t.fileBlocksFrom, durability: t.durability });
+        this.store = await RankStore.open(t.storePath, { status: this.status, index: t.rank * STATUS_SLOTS + SLOT_NATIVE }, { blockBytes: t.blockBytes, incremental: t.incremental, compress: t.compress, fileBlocksFrom: t.fileBlocksFrom, durability: t.durability, replica: t.replica ? { target: t.replica, rank: t.rank } : null });
         this.io = this.store.checkpoints;
       }
       this.checkpointing = checkpointScheme(t, this.context());
@@ -328,6 +328,8 @@ export class RankRuntime {
 
   private async restore(point: RankTask['restore'], peers: RankTask['peers'], replay: RankTask['replay']): Promise<void> {
     const t = this.task;
+    // Under a replica the rank reads what the stable copy holds, wherever it was written.
+    if (point.kind !== 'initial' || replay) await this.store?.fetch(t.rank);
     this.restoredWithReplay = await restoreRank(
       {
         rank: t.rank,

@@ -11,7 +11,9 @@
  * respawns its ranks elsewhere, so a worker cut off from the cluster has stopped its ranks
  * (they write to the store) before their replacements start.
  */
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Subscription } from '@nats-io/transport-node';
 import { RankPool } from '../coordinator/rank-pool.js';
 import type { RankHandle } from '../coordinator/rank-threads.js';
@@ -57,6 +59,8 @@ export class WorkerHost {
   private readonly runs = new Map<string, HostedRun>();
   private readonly timers: NodeJS.Timeout[] = [];
   private commands!: Subscription;
+  /** Where ranks under a replica keep what they fetched (see spawn). */
+  private readonly stage = join(tmpdir(), `ckpt-worker-${process.pid}`);
 
   private constructor(
     private readonly bus: Bus,
@@ -82,6 +86,7 @@ export class WorkerHost {
     for (const t of this.timers) clearInterval(t);
     this.commands.unsubscribe();
     for (const r of [...this.runs.values()]) await this.endRun(r, 2000);
+    rmSync(this.stage, { recursive: true, force: true });
     await this.bus.close();
   }
 
@@ -146,8 +151,14 @@ export class WorkerHost {
     const rank = m.task.rank;
     r.status.set(m.status, rank * STATUS_SLOTS);
     r.times.set(m.times, rank * TIME_SLOTS);
+    // Under a replica the rank's store is the stable copy in JetStream; it reads through a
+    // directory of this worker's own, one per spawn (a terminated rank's environment may still
+    // be open in this process), removed with the run.
+    const storePath = m.task.replica ? join(this.stage, m.run, `rank-${rank}-${m.id}`) : m.task.storePath;
+    if (m.task.replica) mkdirSync(storePath!, { recursive: true });
     const h = r.pool.spawn({
       ...m.task,
+      storePath,
       // Peer channels stay bus endpoints: the rank opens them on its own connection.
       peers: m.task.peers,
       nats: this.bus.servers,
@@ -214,6 +225,7 @@ export class WorkerHost {
     await r.pool.destroy(handles, timeoutMs);
     for (const x of r.live.values()) x.control.close();
     r.live.clear();
+    rmSync(join(this.stage, r.run), { recursive: true, force: true });
   }
 
   /**

@@ -3,6 +3,9 @@
  * `ckpt worker` processes, each connected to its own server, and `ckpt run` on the first. The
  * oracle is the digest of the same job run as threads of one process.
  */
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, run, storePath, tempDir } from '../helpers.js';
 import { Bus } from '../../dist/runtime/transport/nats/bus.js';
@@ -63,9 +66,45 @@ describe('bus channels between servers of a NATS cluster', () => {
   });
 });
 
+describe('cluster mode refuses what it cannot do with one line and the right status', () => {
+  it('a host:NAME crash target without --nats is a usage error', () => {
+    const r = cli(['run', ...HEAT, '--crash', 'host:w1@5']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('--replicas without --nats, and pessimistic sender-based logging under a JetStream store, are usage errors', () => {
+    for (const args of [['--replicas', '3'], ['--nats', 'nats://127.0.0.1:1', '--logging', 'pessimistic']]) {
+      const r = cli(['run', ...HEAT, ...args, '--store', storePath()]);
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('a malformed --nats is a usage error', () => {
+    const r = cli(['run', ...HEAT, '--nats', 'not a url']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('no NATS server at the URL, or too few worker slots, fails with exit 1 and one line', () => {
+    const none = cli(['run', ...HEAT, '--nats', 'nats://127.0.0.1:1', '--store', storePath()]);
+    expect(none.status).toBe(1);
+    expect(none.stderr.trim().split('\n')).toHaveLength(1);
+    const few = cli(['run', '--job', 'heat', '--ranks', '16', '--steps', '50', '--nats', nats.urls[0]!, '--startup-timeout', '1000', '--store', storePath()]);
+    expect(few.status).toBe(1);
+    expect(few.stderr.trim().split('\n')).toHaveLength(1);
+    expect(few.stderr).toMatch(/slots/);
+  });
+});
+
 describe('ranks on three ckpt workers', () => {
   for (const [job, args] of [['heat', HEAT], ['cavity', CAVITY]] as const) {
-    for (const mode of [['--checkpoint', 'coordinated'], ['--logging', 'pessimistic']]) {
+    // The stable store is JetStream (default: 1 replica); --replicas 0 keeps the shared
+    // directory, where pessimistic logging's determinant journals (files) still live.
+    const modes = [['--checkpoint', 'coordinated'], ['--logging', 'pessimistic', '--log-at', 'receiver'], ['--logging', 'optimistic']];
+    if (job === 'heat') modes.push(['--logging', 'pessimistic', '--replicas', '0']);
+    for (const mode of modes) {
       it(`${job} under ${mode.join(' ')} ends with the single-process digest, a rank crash recovered, ranks spread over the three workers`, async () => {
         const want = await reference([...args]);
         const store = storePath();
@@ -95,13 +134,36 @@ describe('ranks on three ckpt workers', () => {
     expect(JSON.parse(resumed.stdout).result.digest).toBe(want);
   });
 
+  it('the stable copy is JetStream: a respawned rank restores from it (its directory is new at each spawn), and the store directory mirrors it', async () => {
+    const want = await reference(HEAT);
+    const store = storePath();
+    // Rank 2 dies at step 130 and comes back in a directory that never held its checkpoint.
+    const r = cli(['run', ...HEAT, '--nats', nats.urls[0]!, '--replicas', '3', '--crash', '2@130', '--store', store, '--json', '--quiet']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const rep = JSON.parse(r.stdout);
+    expect(rep.result.digest).toBe(want);
+    expect(rep.protocol.stable).toMatchObject({ engine: 'jetstream', replicas: 3 });
+    expect(rep.failures).toHaveLength(1);
+    expect(rep.failures[0].recoveryLine.find((l: { rank: number }) => l.rank === 2).checkpointStep).toBeGreaterThan(0);
+    // The mirror is a whole store: inspect checks every block it names.
+    const i = cli(['inspect', '--store', store]);
+    expect(i.status).toBe(0);
+    expect(i.stdout).toMatch(/integrity\s+sound/);
+    expect(i.stdout).toContain(`bucket ${rep.protocol.stable.bucket}`);
+  });
+
   // Last in this file: it takes w3 and its server away.
-  it('SIGKILL of a worker and of its nats-server mid-run (a host lost): its ranks move to the survivors and the run ends with the failure-free digest', async () => {
+  it('SIGKILL of a worker and of its nats-server mid-run (a host lost): its ranks move to the survivors, restore from the replicated store, and the run ends with the failure-free digest', async () => {
     const want = await reference(HEAT);
     const w3 = workers[2]!;
-    // The worker SIGKILLs itself when one of its ranks begins step 150; then its server goes too.
-    void w3.exited.then(() => killAll([nats.servers[2]!]));
-    const r = cli(['run', ...HEAT, '--logging', 'pessimistic', '--nats', nats.urls[0]!, '--crash', 'host:w3@150', '--store', storePath(), '--json', '--quiet']);
+    // The worker SIGKILLs itself when one of its ranks begins step 150; then its server goes
+    // too, and so does what the host kept on its disk (the directory its ranks read through).
+    void w3.exited.then(() => {
+      rmSync(join(tmpdir(), `ckpt-worker-${w3.proc.pid}`), { recursive: true, force: true });
+      return killAll([nats.servers[2]!]);
+    });
+    const r = cli(['run', ...HEAT, '--logging', 'pessimistic', '--log-at', 'receiver', '--nats', nats.urls[0]!, '--replicas', '3', '--crash', 'host:w3@150', '--store', storePath(), '--json', '--quiet']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect((await w3.exited).signal).toBe('SIGKILL');
@@ -111,29 +173,5 @@ describe('ranks on three ckpt workers', () => {
     expect(rep.failures.map((f: { target: number }) => f.target)).toEqual([3]);
     expect(rep.failures[0].rolledBack).toEqual([3]);
     expect(rep.placement.map((p: { host: string }) => p.host)).not.toContain('w3');
-  });
-});
-
-describe('cluster mode refuses what it cannot do with one line and the right status', () => {
-  it('a host:NAME crash target without --nats is a usage error', () => {
-    const r = cli(['run', ...HEAT, '--crash', 'host:w1@5']);
-    expect(r.status).toBe(2);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-  });
-
-  it('a malformed --nats is a usage error', () => {
-    const r = cli(['run', ...HEAT, '--nats', 'not a url']);
-    expect(r.status).toBe(2);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-  });
-
-  it('no NATS server at the URL, or too few worker slots, fails with exit 1 and one line', () => {
-    const none = cli(['run', ...HEAT, '--nats', 'nats://127.0.0.1:1', '--store', storePath()]);
-    expect(none.status).toBe(1);
-    expect(none.stderr.trim().split('\n')).toHaveLength(1);
-    const few = cli(['run', '--job', 'heat', '--ranks', '16', '--steps', '50', '--nats', nats.urls[0]!, '--startup-timeout', '1000', '--store', storePath()]);
-    expect(few.status).toBe(1);
-    expect(few.stderr.trim().split('\n')).toHaveLength(1);
-    expect(few.stderr).toMatch(/slots/);
   });
 });

@@ -4,6 +4,9 @@
  * with one line saying how to install it: they are never skipped.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CLI } from '../helpers.js';
 import { freePort, waitForPort } from '../../dist/bench/loopback.js';
 
@@ -20,13 +23,14 @@ export interface NatsCluster {
   stop(): Promise<void>;
 }
 
-/** `n` nats-servers routed into one cluster on loopback. */
+/** `n` nats-servers routed into one cluster on loopback, with JetStream (each its own store directory). */
 export async function startNats(n: number): Promise<NatsCluster> {
   requireNatsServer();
   const client = await Promise.all(Array.from({ length: n }, () => freePort()));
   const route = await Promise.all(Array.from({ length: n }, () => freePort()));
+  const root = mkdtempSync(join(tmpdir(), 'ckpt-nats-'));
   const servers = client.map((port, i) => {
-    const args = ['-a', '127.0.0.1', '-p', String(port)];
+    const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '--store_dir', join(root, `s${i}`), '--server_name', `s${i}`];
     if (n > 1) {
       const routes = route.filter((_, j) => j !== i).map((p) => `nats://127.0.0.1:${p}`).join(',');
       args.push('--cluster_name', 'ckpt-test', '--cluster', `nats://127.0.0.1:${route[i]}`, '--routes', routes);
@@ -35,12 +39,34 @@ export async function startNats(n: number): Promise<NatsCluster> {
   });
   await Promise.all(client.map((p) => waitForPort(p)));
   // Routes form within a second or so; a message published before they do is not forwarded.
+  // JetStream then elects its meta leader: a bucket can be created only once it has one.
   if (n > 1) await new Promise((r) => setTimeout(r, 1500));
+  await waitForJetStream(client.map((p) => `nats://127.0.0.1:${p}`));
   return {
     urls: client.map((p) => `nats://127.0.0.1:${p}`),
     servers,
     stop: () => killAll(servers),
   };
+}
+
+/** Until a JetStream request is answered (the cluster elected its meta leader). */
+async function waitForJetStream(urls: string[]): Promise<void> {
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const nc = await connect({ servers: urls });
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        await (await jetstreamManager(nc)).getAccountInfo();
+        return;
+      } catch (e) {
+        if (i > 100) throw e;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } finally {
+    await nc.close();
+  }
 }
 
 export interface Worker {

@@ -127,6 +127,8 @@ export class MessageLogger {
       if (batch.length) {
         // One transaction for all pending records of all ranks; it resolves once they are on disk.
         this.store.appendLogSync(batch);
+        // Under --nats with a replica: durable means stable in JetStream too.
+        await this.store.replicated();
         this.stats.flushes++;
         this.stats.flushMs += performance.now() - t0;
       }
