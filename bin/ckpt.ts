@@ -152,13 +152,17 @@ program
   .command('resume')
   .description('finish a run whose process died, from its last committed checkpoint')
   .requiredOption('--store <dir>', 'the store of the run')
+  .option('--nats <urls>', 'with --bucket: NATS servers of the run\'s stable copy in JetStream')
+  .option('--bucket <name>', 'the run\'s JetStream bucket (its report names it): a --store directory that is gone is rebuilt from it')
   .option('--report <file>', 'write the run report as JSON')
   .option('--json', 'print the report JSON instead of the summary')
   .option('--quiet', 'no progress lines on stderr')
   .option('--debug', 'print stack traces with errors')
   .action(async (o) => {
     currentStore = o.store;
-    const report = await resumeRun(o.store, { onProgress: progressPrinter('resume', Boolean(o.quiet)), report: o.report });
+    if (Boolean(o.nats) !== Boolean(o.bucket)) throw new CkptError('ERR_USAGE', '--nats and --bucket go together: the servers and the bucket of the run\'s stable copy');
+    const from = o.nats ? { nats: o.nats as string, bucket: o.bucket as string } : undefined;
+    const report = await resumeRun(o.store, { onProgress: progressPrinter('resume', Boolean(o.quiet)), report: o.report }, from);
     await printReport(report, Boolean(o.json));
     failOnMismatch(report);
   });

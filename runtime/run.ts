@@ -6,12 +6,14 @@ import { resolve } from 'node:path';
 import { CkptStore } from '../storage/store.js';
 import { fsError } from '../storage/fs-errors.js';
 import { CkptError } from '../model/errors.js';
-import { resolveRunOptions, type RunConfig, type RunOptions } from './options.js';
+import { parseNatsServers, resolveRunOptions, type RunConfig, type RunOptions } from './options.js';
 import { RunEngine, type Progress } from './coordinator/engine.js';
 import type { FailureRecord, Report } from './report.js';
 import { checkOutputPath, writeOutput } from './output-path.js';
 import { Cluster } from './coordinator/remote/cluster.js';
 import { StoreReplica, bucketName } from '../storage/replica.js';
+import { rebuildFromReplica } from '../storage/rebuild.js';
+import { dirState } from '../storage/env.js';
 
 /**
  * Under --nats with replicas: connect the store to its stable copy in JetStream (`fresh`: a
@@ -93,12 +95,23 @@ export async function runJob(options: RunOptions, hooks: RunHooks = {}): Promise
   return drive(config, store, hooks);
 }
 
-export async function resumeRun(dir: string, hooks: RunHooks = {}): Promise<Report> {
+/**
+ * `from`: the store's stable copy in JetStream (--nats, --bucket). A directory that is gone
+ * (with the host that held it) is rebuilt from it first; an existing one must belong to it.
+ */
+export async function resumeRun(dir: string, hooks: RunHooks = {}, from?: { nats: string; bucket: string }): Promise<Report> {
   if (hooks.report) checkOutputPath(hooks.report, '--report');
   // Only the store given is ever opened: a store moved or copied since its run began must not
   // write into the directory the run was created in (ranks open config.store).
   const at = resolve(dir);
+  const state = dirState(at);
+  if (from && (state === 'absent' || state === 'empty')) await rebuildFromReplica(at, parseNatsServers(from.nats), from.bucket);
   const store = await CkptStore.open(at);
+  const own = (store.config as Partial<RunConfig> | undefined)?.storeId;
+  if (from && (!own || bucketName(own) !== from.bucket)) {
+    await store.close();
+    throw new CkptError('ERR_STORE_FOREIGN', `store '${dir}' ${own ? `mirrors JetStream bucket '${bucketName(own)}'` : 'has no JetStream copy'}, not '${from.bucket}'`);
+  }
   const status = store.status;
   if (status.state === 'completed') {
     await store.close();

@@ -38,6 +38,9 @@ const FRAME = 5;
 
 export type { ReplicaTarget };
 
+/** A stored record as this file reads it, from a direct get or from a consumer. */
+type Stored = Pick<StoredMsg, 'subject' | 'data' | 'header' | 'seq'>;
+
 /** What a replica hands to a local copy: a put (`value`) or a removal (`value` null). */
 export type Apply = (db: string, key: ReplicaKey, value: Uint8Array | null) => void;
 
@@ -80,7 +83,8 @@ async function retrying<T>(what: () => Promise<T>): Promise<T> {
     try {
       return await what();
     } catch (e) {
-      if (!transient(e) || performance.now() - t0 > RETRY_MS) throw e;
+      if (!transient(e)) throw e;
+      if (performance.now() - t0 > RETRY_MS) throw new CkptError('ERR_CLUSTER', `NATS JetStream did not answer for ${RETRY_MS / 1000} s (${(e as Error)?.message ?? e}): too few of its servers are up to hold the store`, { cause: e });
       await new Promise((r) => setTimeout(r, 200));
     }
   }
@@ -199,7 +203,7 @@ export class StoreReplica {
   }
 
   /** One stored record, in stream order: parts wait for their head; returns what to apply, if anything. */
-  private entry(m: StoredMsg, skipOwn: boolean): { db: string; key: ReplicaKey; value: Uint8Array | null } | null {
+  private entry(m: Stored, skipOwn: boolean): { db: string; key: ReplicaKey; value: Uint8Array | null } | null {
     const v = m.data;
     const op = m.header?.get('KV-Operation');
     if ((op && op !== 'PUT') || v.byteLength < FRAME) return null; // purged parts
@@ -257,16 +261,46 @@ export class StoreReplica {
   async fetch(filters: readonly string[], apply: Apply): Promise<number> {
     const last = await this.lastSeq();
     let n = 0;
+    const each = (m: Stored) => {
+      const x = this.entry(m, false);
+      if (x) {
+        apply(x.db, x.key, x.value);
+        n++;
+      }
+    };
     for (const filter of filters) {
-      await this.scan(filter, 1, last, (m) => {
-        const x = this.entry(m, false);
-        if (x) {
-          apply(x.db, x.key, x.value);
-          n++;
-        }
-      });
+      // A consumer delivers a rank's records in one stream (thousands of log records: one
+      // direct get each would cost a round trip apiece); if it stalls (a server lost), the
+      // direct gets, which any replica answers, fetch them instead.
+      const bulk = await this.delivered(filter);
+      if (bulk) bulk.forEach(each);
+      else await this.scan(filter, 1, last, each);
     }
     return n;
+  }
+
+  /** Every stored record under `filter` through a short-lived consumer, or null if it stalled. */
+  private async delivered(filter: string): Promise<Stored[] | null> {
+    const list: Stored[] = [];
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const it = await this.kv.history({ key: filter });
+      timer = setTimeout(() => {
+        timedOut = true;
+        it.stop();
+      }, 3000);
+      for await (const e of it) {
+        const op = e.operation;
+        list.push({ subject: this.prefix + e.key, data: e.value, seq: e.revision, header: { get: (k: string) => (k === 'KV-Operation' ? op : '') } as StoredMsg['header'] });
+      }
+      return timedOut ? null : list;
+    } catch (e) {
+      if (!transient(e)) throw e;
+      return null;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**

@@ -123,6 +123,11 @@ export class CkptStore {
     await this.env.flushed;
   }
 
+  /** Writes also go to a stable copy in JetStream (see attach). */
+  get replicating(): boolean {
+    return this.replica !== null;
+  }
+
   /** Under a replica: every record this store wrote is stable (the logger's synchronous commits). */
   async replicated(): Promise<void> {
     await this.replica?.durable();

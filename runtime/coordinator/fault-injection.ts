@@ -33,6 +33,12 @@ export class CoordinatorFaults {
     const index = config.crashes.findIndex((s, i) => s.target === 'coordinator' && s.step === step && !fired.has(i));
     if (index < 0 || this.host.ending()) return;
     fired.add(index);
+    // Under a stable copy in JetStream the mark must reach it first: a store rebuilt from the
+    // bucket (the coordinator's host lost) would otherwise fire this spec again, forever.
+    if (this.host.store.replicating) {
+      void this.host.store.markFired(index).finally(() => process.kill(process.pid, 'SIGKILL'));
+      return;
+    }
     this.host.store.markFiredSync(index);
     process.kill(process.pid, 'SIGKILL');
   }

@@ -3,7 +3,7 @@
  * `ckpt worker` processes, each connected to its own server, and `ckpt run` on the first. The
  * oracle is the digest of the same job run as threads of one process.
  */
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,6 +81,14 @@ describe('cluster mode refuses what it cannot do with one line and the right sta
     }
   });
 
+  it('resume from a bucket that does not exist fails with one line and creates nothing', () => {
+    const dir = storePath();
+    const r = cli(['resume', '--store', dir, '--nats', nats.urls[0]!, '--bucket', 'ckpt-0000000000000000']);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(dir)).toBe(false);
+  });
+
   it('a malformed --nats is a usage error', () => {
     const r = cli(['run', ...HEAT, '--nats', 'not a url']);
     expect(r.status).toBe(2);
@@ -123,15 +131,21 @@ describe('ranks on three ckpt workers', () => {
     }
   }
 
-  it('a ckpt run process SIGKILLed under --nats is finished by ckpt resume with the failure-free digest', async () => {
+  it('a ckpt run process SIGKILLed under --nats is finished by ckpt resume from the replicated store, its directory gone with its host', async () => {
     const want = await reference(HEAT);
     const store = storePath();
-    const first = await ckpt(['run', ...HEAT, '--nats', nats.urls[0]!, '--crash', 'coordinator@150', '--store', store, '--quiet'], tempDir()).done;
+    const first = await ckpt(['run', ...HEAT, '--nats', nats.urls[0]!, '--replicas', '3', '--crash', 'coordinator@150', '--store', store, '--quiet'], tempDir()).done;
     expect(first.signal).toBe('SIGKILL');
-    const resumed = cli(['resume', '--store', store, '--json', '--quiet']);
+    const bucket = /bucket (ckpt-[0-9a-f]+)/.exec(cli(['inspect', '--store', store]).stdout)![1]!;
+    // The coordinator's host is lost: its store directory with it. Resume elsewhere, through another server.
+    rmSync(store, { recursive: true, force: true });
+    const rebuilt = storePath();
+    const resumed = cli(['resume', '--store', rebuilt, '--nats', nats.urls[1]!, '--bucket', bucket, '--json', '--quiet']);
     expect(resumed.stderr).toBe('');
     expect(resumed.status).toBe(0);
-    expect(JSON.parse(resumed.stdout).result.digest).toBe(want);
+    const rep = JSON.parse(resumed.stdout);
+    expect(rep.result.digest).toBe(want);
+    expect(rep.sessions).toBe(2);
   });
 
   it('the stable copy is JetStream: a respawned rank restores from it (its directory is new at each spawn), and the store directory mirrors it', async () => {

@@ -4,7 +4,7 @@
  * with one line saying how to install it: they are never skipped.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI } from '../helpers.js';
@@ -45,7 +45,11 @@ export async function startNats(n: number): Promise<NatsCluster> {
   return {
     urls: client.map((p) => `nats://127.0.0.1:${p}`),
     servers,
-    stop: () => killAll(servers),
+    // Their JetStream directories go with them.
+    stop: async () => {
+      await killAll(servers);
+      rmSync(root, { recursive: true, force: true });
+    },
   };
 }
 
