@@ -162,7 +162,7 @@ export async function clusterBench(o: { quick: boolean; rounds: number; work: st
     const rows: HostLossRow[] = [];
     for (const [protocol, extra] of [
       ['coordinated', {}],
-      // Sender-based pessimistic logging keeps journals in files, not yet in JetStream.
+      ['coordinated+pessimistic', { logging: 'pessimistic' }],
       ['coordinated+pessimistic (contents at the receiver)', { logging: 'pessimistic', logAt: 'receiver' }],
     ] as const) {
       const detect: number[] = [];

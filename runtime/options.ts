@@ -242,9 +242,6 @@ export async function resolveRunOptions(o: RunOptions): Promise<RunConfig> {
   if (nats && o.trace) throw usage('--trace is not available under --nats yet: the trace rings are shared memory of one process');
   if (o.replicas !== undefined && !nats) throw usage('--replicas sets how many copies of the stable store JetStream keeps: give --nats too');
   const replicas = nats ? (o.replicas === undefined ? 1 : parseInteger('--replicas', o.replicas, 0, 5)) : 0;
-  // Determinant journals are files the rank appends to synchronously before a send; they
-  // have no replicated form yet.
-  if (replicas > 0 && logging === 'pessimistic' && logAt === 'sender') throw usage('--logging pessimistic keeps its determinant journals in files of the store directory, which have no JetStream form yet: under --nats give --log-at receiver, or --replicas 0 with a --store every worker shares');
   const crashes = (o.crash ?? []).map((c) => parseCrashSpec(c, ranks, nats !== null));
   crashes.forEach((c, i) => {
     // A spec at or past the last step would never fire, and a run that silently does not

@@ -188,6 +188,11 @@ export interface RankTask {
    * its worker then gives `storePath` as a directory of its own (storage/rank-store.ts).
    */
   replica?: ReplicaTarget | null;
+  /**
+   * Under a replica, pessimistic sender-based logging: the port to the worker's journal
+   * service and the flag it acknowledges on (rank/logging/replicated-journal.ts).
+   */
+  journal?: { port: Endpoint; flag: SharedArrayBuffer } | null;
   /** Who decides when this rank checkpoints: the coordinator's rounds, or the rank itself. */
   checkpointing: 'none' | 'coordinated' | 'uncoordinated' | 'cic';
   /** Independent checkpointing: a basic checkpoint every `interval` steps, shifted by `offset`. */

@@ -97,6 +97,19 @@ export class RankStore {
     });
   }
 
+  /** Determinants (from, to] of `rank` in this store, synchronously (a native section of its own unless inside one). */
+  determinantsSync(rank: number, from: number, to: number): ReturnType<typeof determinants> {
+    if (this.nest.depth > 0) return determinants(this.dbs.log, rank, from, to);
+    if (Atomics.compareExchange(this.slot.status, this.slot.index, NATIVE_FREE, NATIVE_IN) !== NATIVE_FREE) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); // being terminated
+    }
+    try {
+      return determinants(this.dbs.log, rank, from, to);
+    } finally {
+      Atomics.store(this.slot.status, this.slot.index, NATIVE_FREE);
+    }
+  }
+
   /** What a replay of deliveries (from, to] of `rank` needs: determinants and contents. */
   logged(rank: number, from: number, to: number) {
     return { determinants: determinants(this.dbs.log, rank, from, to), contents: contents(this.dbs.log, rank) };

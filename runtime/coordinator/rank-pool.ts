@@ -75,7 +75,7 @@ export class RankPool implements RankThreads {
     port1.onClose(() => exit('control port closed'));
     const full: RankTask = { ...task, control: port2 };
     this.pool
-      .run(full, { transferList: endpointsOf([port2, ...task.peers, task.logPort]) as never, signal: abort.signal })
+      .run(full, { transferList: endpointsOf([port2, ...task.peers, task.logPort, task.journal?.port ?? null]) as never, signal: abort.signal })
       .then(
         () => exit('task ended'),
         // piscina posts a task when a thread is free for it; if a port in it was closed by then

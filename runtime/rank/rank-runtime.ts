@@ -103,7 +103,9 @@ export class RankRuntime {
         this.io = this.store.checkpoints;
       }
       this.checkpointing = checkpointScheme(t, this.context());
-      this.logging = loggingScheme(t, { dependencies: this.dependencies, copies: this.copies }, openPort);
+      const store = this.store;
+      const storedDeterminants = store ? (from: number, to: number) => store.determinantsSync(t.rank, from, to) : undefined;
+      this.logging = loggingScheme(t, { dependencies: this.dependencies, copies: this.copies, storedDeterminants }, openPort);
       this.comm.install([this.dependencies, this.logging.hooks, this.checkpointing.hooks, this.copies], this.copies);
       this.logging.connect(t.logPort);
       const t0 = performance.now();

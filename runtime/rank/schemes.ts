@@ -22,7 +22,9 @@ import { PessimisticLogging } from './logging/pessimistic.js';
 import type { RankLoggingScheme } from './logging/scheme.js';
 import { SenderBasedLogging } from './logging/sender-based.js';
 import { JournaledPessimistic } from './logging/journaled.js';
-import { JournalWriter } from '../../storage/determinant-journal.js';
+import { JournalWriter, type Row } from '../../storage/determinant-journal.js';
+import { ReplicatedJournal } from './logging/replicated-journal.js';
+import type { MessagePort } from 'node:worker_threads';
 import { NO_COPIES, SentCopies, type SenderCopies } from './sent-copies.js';
 
 type Modes = Pick<RankTask, 'checkpointing' | 'logging'>;
@@ -68,8 +70,8 @@ export function checkpointScheme(task: Modes & Pick<RankTask, 'interval' | 'offs
 }
 
 export function loggingScheme(
-  task: Modes & Pick<RankTask, 'logBatch' | 'logFlushMs' | 'logAt' | 'rank' | 'storePath' | 'durability'>,
-  support: { dependencies: Dependencies; copies: SenderCopies },
+  task: Modes & Pick<RankTask, 'logBatch' | 'logFlushMs' | 'logAt' | 'rank' | 'storePath' | 'durability' | 'journal'>,
+  support: { dependencies: Dependencies; copies: SenderCopies; storedDeterminants?: (from: number, to: number) => Row[] },
   open: (e: Endpoint) => LoggerLink,
 ): RankLoggingScheme {
   const dir = task.storePath;
@@ -84,6 +86,10 @@ export function loggingScheme(
       return new NoLogging();
     case 'pessimistic':
       if (task.logAt === 'receiver') return new PessimisticLogging(channel(), support.dependencies);
+      if (task.journal && support.storedDeterminants) {
+        const port = task.journal.port as MessagePort;
+        return new JournaledPessimistic(new ReplicatedJournal(task.rank, port, new Int32Array(task.journal.flag), support.storedDeterminants));
+      }
       if (dir === null) throw new CkptError('ERR_INTERNAL', 'pessimistic sender-based logging needs a store for its determinant journal');
       return new JournaledPessimistic(new JournalWriter(dir, task.rank, task.durability === 'flushed'));
     case 'optimistic':

@@ -24,6 +24,7 @@ import { SUBJECTS, type FromWorker, type ToWorker, type WorkerBeat } from '../tr
 import type { Link } from '../transport/transport.js';
 import { STATUS_SLOTS, TIME_SLOTS, type FromRank, type ToRank } from '../wire.js';
 import { bridgeControl, bridgePort } from './port-bridge.js';
+import { JournalService } from './journal-service.js';
 
 export interface WorkerOptions {
   nats: readonly string[];
@@ -53,6 +54,8 @@ interface HostedRun {
   mirrorMs: number;
   beat: Subscription;
   mirror: NodeJS.Timeout;
+  /** Under a replica with pessimistic sender-based logging: where the ranks' journals go. */
+  journals: JournalService | null;
 }
 
 export class WorkerHost {
@@ -132,6 +135,7 @@ export class WorkerHost {
       mirrorMs: Math.max(20, m.task.heartbeatMs),
       beat: this.bus.subscribe(SUBJECTS.runBeat(m.run), () => (r.heardAt = performance.now())),
       mirror: setInterval(() => this.mirror(r, [...r.live.values()]), Math.max(20, m.task.heartbeatMs)),
+      journals: m.task.replica && m.task.logging === 'pessimistic' && m.task.logAt === 'sender' ? new JournalService(m.task.replica, (line) => this.o.log(`run ${m.run}: ${line}`)) : null,
       pool: new RankPool(size, messagePortTransport, {
         message: (h, msg) => this.fromRank(r, h, msg),
         exit: (h, reason, stale) => this.exited(r, h, reason, stale),
@@ -159,6 +163,7 @@ export class WorkerHost {
     const h = r.pool.spawn({
       ...m.task,
       storePath,
+      journal: r.journals?.open() ?? null,
       // Peer channels stay bus endpoints: the rank opens them on its own connection.
       peers: m.task.peers,
       nats: this.bus.servers,
@@ -226,6 +231,7 @@ export class WorkerHost {
     for (const x of r.live.values()) x.control.close();
     r.live.clear();
     rmSync(join(this.stage, r.run), { recursive: true, force: true });
+    await r.journals?.close();
   }
 
   /**

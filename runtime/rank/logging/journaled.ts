@@ -15,9 +15,23 @@
  * any-source choices back, and a choice it made without logging was seen by no one.
  */
 import type { Endpoint } from '../../transport/transport.js';
-import type { JournalWriter, Row } from '../../../storage/determinant-journal.js';
+import type { Row } from '../../../storage/determinant-journal.js';
 import type { MessageHooks } from '../message-hooks.js';
 import type { Logged, LogReader, RankLoggingScheme } from './scheme.js';
+
+/**
+ * Where a rank's determinants are made durable: a file of the store directory
+ * (storage/determinant-journal.ts), or the stable copy in JetStream (replicated-journal.ts).
+ * `append` returns once the rows are durable.
+ */
+export interface Journal {
+  append(rows: readonly Row[]): void;
+  rewrite(keep: (i: number) => boolean): void;
+  between(from: number, to: number): Row[];
+  readonly records: number;
+  readonly writeMs: number;
+  close(): void;
+}
 
 export class JournaledPessimistic implements RankLoggingScheme {
   readonly hooks: MessageHooks;
@@ -26,7 +40,7 @@ export class JournaledPessimistic implements RankLoggingScheme {
   /** Determinants this rank logged. */
   determinantsLogged = 0;
 
-  constructor(private readonly journal: JournalWriter) {
+  constructor(private readonly journal: Journal) {
     this.hooks = {
       delivered: (m, d) => {
         // Re-executed deliveries the journal determined log nothing new.
