@@ -18,6 +18,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { workerStageDir } from '../runtime/worker/worker-host.js';
 import { runJob, type Report } from '../runtime/run.js';
 import { Bus } from '../runtime/transport/nats/bus.js';
 import { rawRing } from './raw-ports.js';
@@ -188,6 +190,8 @@ export async function clusterBench(o: { quick: boolean; rounds: number; work: st
     };
   } finally {
     await Promise.all([...workers.values()].map(stop));
+    // SIGKILLed workers leave the directories their ranks read through.
+    for (const w of workers.values()) rmSync(workerStageDir(w.pid!), { recursive: true, force: true });
     await stop(server);
   }
 }

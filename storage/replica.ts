@@ -306,9 +306,10 @@ export class StoreReplica {
   /**
    * Keep a local copy current: `apply`, in stream order, every record other processes wrote
    * (this process applied its own as it wrote them). The copy advances when caughtUp() is
-   * called, by reading the stream from where it stopped with a consumer made for the purpose:
-   * a long-lived one could be lost with a server, and a mirror that silently stops would
-   * hold the coordinator forever. Resolves once the records present now are applied.
+   * called, by reading the stream from where it stopped with direct gets, not through a
+   * long-lived consumer: a consumer lives on one server and can be lost with it, and a mirror
+   * that silently stopped would hold the coordinator forever. Resolves once the records
+   * present now are applied.
    */
   async mirror(apply: Apply): Promise<void> {
     this.applyMirror = apply;
@@ -339,6 +340,7 @@ export class StoreReplica {
   }
 
   async close(): Promise<void> {
+    // A catch-up that failed has already failed its caller; closing only waits for it to end.
     await this.catching?.catch(() => undefined);
     await this.nc.drain().catch(() => this.nc.close());
   }

@@ -12,7 +12,7 @@
  * (they write to the store) before their replacements start.
  */
 import { hostname, tmpdir } from 'node:os';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Subscription } from '@nats-io/transport-node';
 import { RankPool } from '../coordinator/rank-pool.js';
@@ -63,7 +63,7 @@ export class WorkerHost {
   private readonly timers: NodeJS.Timeout[] = [];
   private commands!: Subscription;
   /** Where ranks under a replica keep what they fetched (see spawn). */
-  private readonly stage = join(tmpdir(), `ckpt-worker-${process.pid}`);
+  private readonly stage = workerStageDir(process.pid);
 
   private constructor(
     private readonly bus: Bus,
@@ -71,6 +71,7 @@ export class WorkerHost {
   ) {}
 
   static async start(o: WorkerOptions): Promise<WorkerHost> {
+    removeStaleStages();
     const w = new WorkerHost(await Bus.connect(o.nats, `ckpt worker ${o.name}`), o);
     w.commands = w.bus.subscribe<ToWorker>(SUBJECTS.workerCommands(o.name), (m) => w.command(m));
     w.beat();
@@ -243,5 +244,32 @@ export class WorkerHost {
     for (const r of this.runs.values()) this.mirror(r, [...r.live.values()]);
     await this.bus.flush().catch((e: unknown) => this.o.log(`flush before the host crash failed: ${(e as Error)?.message ?? e}`));
     process.kill(process.pid, 'SIGKILL');
+  }
+}
+
+/** The directory a worker process's ranks read through (one per process: a SIGKILLed worker leaves it). */
+export function workerStageDir(pid: number): string {
+  return join(tmpdir(), `ckpt-worker-${pid}`);
+}
+
+/**
+ * Directories of worker processes that are gone (SIGKILLed: a host crash, or a test or bench
+ * ending its workers): what they held was a copy of the stable store, so nothing is lost.
+ */
+function removeStaleStages(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const pid = /^ckpt-worker-(\d+)$/.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid || alive(Number(pid))) continue;
+    rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: a live process of another user.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

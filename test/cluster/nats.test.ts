@@ -3,7 +3,8 @@
  * `ckpt worker` processes, each connected to its own server, and `ckpt run` on the first. The
  * oracle is the digest of the same job run as threads of one process.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { cli, run, storePath, tempDir } from '../helpers.js';
 import { Bus } from '../../dist/runtime/transport/nats/bus.js';
 import { openBusLink } from '../../dist/runtime/transport/nats/bus-link.js';
 import { ckpt, killAll, startNats, startWorker, type NatsCluster, type Worker } from './support.js';
+import { workerStageDir } from '../../dist/runtime/worker/worker-host.js';
 
 const HEAT = ['--job', 'heat', '--ranks', '4', '--steps', '300'];
 const CAVITY = ['--job', 'cavity', '--ranks', '4', '--steps', '300', '--param', 'n=64'];
@@ -30,7 +32,11 @@ async function reference(args: string[]): Promise<string> {
 let nats: NatsCluster;
 let workers: Worker[] = [];
 
+/** The directory a SIGKILLed worker left (its process is gone): the next worker to start removes it. */
+const stale = workerStageDir(spawnSync('true').pid!);
+
 beforeAll(async () => {
+  mkdirSync(join(stale, 'run', 'rank-0-1'), { recursive: true });
   nats = await startNats(3);
   // Each worker talks to "its host's" server first, and knows the others to fail over to.
   workers = await Promise.all(['w1', 'w2', 'w3'].map((name, i) => startWorker(name, [nats.urls[i]!, ...nats.urls.filter((_, j) => j !== i)], 2)));
@@ -38,6 +44,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await killAll(workers.map((w) => w.proc));
+  // SIGKILLed workers leave the directories their ranks read through.
+  for (const w of workers) rmSync(workerStageDir(w.proc.pid!), { recursive: true, force: true });
   await nats?.stop();
 });
 
@@ -63,6 +71,12 @@ describe('bus channels between servers of a NATS cluster', () => {
       await a.close();
       await b.close();
     }
+  });
+});
+
+describe('a worker starting', () => {
+  it('removes the directories SIGKILLed worker processes left', () => {
+    expect(existsSync(stale)).toBe(false);
   });
 });
 
