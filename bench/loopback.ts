@@ -15,6 +15,16 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * `n` distinct free ports. Asked for one at a time, the OS may hand out a port again once
+ * the probe that held it closed: two servers of one cluster then collide.
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const got = new Set<number>();
+  while (got.size < n) got.add(await freePort());
+  return [...got];
+}
+
 export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
   const t0 = Date.now();
   for (;;) {

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { openDatabases } from '../dist/storage/databases.js';
+import { CkptStore } from '../dist/storage/store.js';
 import { packr } from '../dist/storage/codec.js';
 import { cli, fingerprint, run, storePath, tempDir } from './helpers.js';
 
@@ -115,6 +116,24 @@ describe('garbage collection', () => {
       expect(info.checkpoints.map((list: unknown[]) => list.length)).toEqual([1, 1, 1]);
       expect(info.checkpoints.flat().every((c: { committed: boolean; step: number }) => c.committed && c.step === 90)).toBe(true);
     }
+  });
+});
+
+describe('garbage collection of blocks', () => {
+  it('collects only blocks of rounds below the newest kept checkpoint: a newer checkpoint may be being written', async () => {
+    const store = await CkptStore.create(storePath(), {});
+    const dbs = openDatabases(store.env);
+    const manifest = (round: number) => ({
+      rank: 0, round, step: 10 * round, epoch: 0, incremental: false,
+      arrays: { u: { type: 'Float64Array', length: 1, blockBytes: 8, blocks: [{ round, crc: 0 }] } },
+      values: {}, mailbox: [], counters: { delivered: 0, sendSeq: [0], recvSeq: [0] }, bytesWritten: 8, bytesLogical: 8, writtenAt: 0,
+    });
+    for (const r of [1, 2]) await dbs.ckpt.put([0, r], manifest(r));
+    // Round 3's block is written, its manifest not yet (blocks go first).
+    for (const r of [1, 2, 3]) await dbs.putBlock([0, 'u', 0, r], new Uint8Array(8));
+    await store.collectBelow([{ rank: 0, round: 2 }]);
+    expect([...dbs.blocks.getKeys({ start: [0], end: [1] })].map((k) => (k as unknown[])[3])).toEqual([2, 3]);
+    await store.close();
   });
 });
 

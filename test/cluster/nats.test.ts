@@ -13,6 +13,8 @@ import { Bus } from '../../dist/runtime/transport/nats/bus.js';
 import { openBusLink } from '../../dist/runtime/transport/nats/bus-link.js';
 import { ckpt, killAll, startNats, startWorker, type NatsCluster, type Worker } from './support.js';
 import { workerStageDir } from '../../dist/runtime/worker/worker-host.js';
+import { connect } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
 
 const HEAT = ['--job', 'heat', '--ranks', '4', '--steps', '300'];
 const CAVITY = ['--job', 'cavity', '--ranks', '4', '--steps', '300', '--param', 'n=64'];
@@ -169,6 +171,25 @@ describe('ranks on three ckpt workers', () => {
     expect(rep.verify.checkedSteps).toBeGreaterThan(0);
     expect(rep.failures[0].rolledBack).toEqual([2]);
     expect(rep.logging.records).toBeGreaterThan(0);
+  });
+
+  it("values above the server's max_payload go to the bucket in parts and come back whole (2 MiB checkpoint blocks, a rank restored)", async () => {
+    const args = ['--job', 'cavity', '--ranks', '2', '--steps', '60', '--param', 'n=256'];
+    const want = await reference(args);
+    const r = cli(['run', ...args, '--interval', '20', '--block-bytes', String(2 << 20), '--nats', nats.urls[0]!, '--crash', '1@45', '--store', storePath(), '--json', '--quiet']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const rep = JSON.parse(r.stdout);
+    expect(rep.result.digest).toBe(want);
+    const nc = await connect({ servers: nats.urls });
+    try {
+      const keys: string[] = [];
+      for await (const k of await (await new Kvm(nc).open(rep.protocol.stable.bucket)).keys('blocks.>')) keys.push(k);
+      // A part's key is its head's key and its index.
+      expect(keys.some((k) => /^blocks\.\d+\.[^.]+\.\d+$/.test(k))).toBe(true);
+    } finally {
+      await nc.close();
+    }
   });
 
   it('the stable copy is JetStream: a respawned rank restores from it (its directory is new at each spawn), and the store directory mirrors it', async () => {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI } from '../helpers.js';
-import { freePort, waitForPort } from '../../dist/bench/loopback.js';
+import { freePorts, waitForPort } from '../../dist/bench/loopback.js';
 
 export const NATS_MISSING = 'nats-server is not on the PATH: install it (Debian: apt-get install nats-server; .ci/run does) to run the multi-host tests';
 
@@ -26,8 +26,9 @@ export interface NatsCluster {
 /** `n` nats-servers routed into one cluster on loopback, with JetStream (each its own store directory). */
 export async function startNats(n: number): Promise<NatsCluster> {
   requireNatsServer();
-  const client = await Promise.all(Array.from({ length: n }, () => freePort()));
-  const route = await Promise.all(Array.from({ length: n }, () => freePort()));
+  const ports = await freePorts(2 * n);
+  const client = ports.slice(0, n);
+  const route = ports.slice(n);
   const root = mkdtempSync(join(tmpdir(), 'ckpt-nats-'));
   const servers = client.map((port, i) => {
     const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '--store_dir', join(root, `s${i}`), '--server_name', `s${i}`];
@@ -37,11 +38,18 @@ export async function startNats(n: number): Promise<NatsCluster> {
     }
     return spawn('nats-server', args, { stdio: 'ignore' });
   });
-  await Promise.all(client.map((p) => waitForPort(p)));
-  // Routes form within a second or so; a message published before they do is not forwarded.
-  // JetStream then elects its meta leader: a bucket can be created only once it has one.
-  if (n > 1) await new Promise((r) => setTimeout(r, 1500));
-  await waitForJetStream(client.map((p) => `nats://127.0.0.1:${p}`));
+  try {
+    await Promise.all(client.map((p) => waitForPort(p)));
+    // Routes form within a second or so; a message published before they do is not forwarded.
+    // JetStream then elects its meta leader: a bucket can be created only once it has one.
+    if (n > 1) await new Promise((r) => setTimeout(r, 1500));
+    await waitForJetStream(client.map((p) => `nats://127.0.0.1:${p}`));
+  } catch (e) {
+    // A cluster that did not come up leaves no server behind.
+    await killAll(servers);
+    rmSync(root, { recursive: true, force: true });
+    throw e;
+  }
   return {
     urls: client.map((p) => `nats://127.0.0.1:${p}`),
     servers,
