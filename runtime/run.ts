@@ -104,8 +104,7 @@ export async function resumeRun(dir: string, hooks: RunHooks = {}, from?: { nats
   // Only the store given is ever opened: a store moved or copied since its run began must not
   // write into the directory the run was created in (ranks open config.store).
   const at = resolve(dir);
-  const state = dirState(at);
-  if (from && (state === 'absent' || state === 'empty')) await rebuildFromReplica(at, parseNatsServers(from.nats), from.bucket);
+  if (from && ['absent', 'empty'].includes(dirState(at))) await rebuildFromReplica(at, parseNatsServers(from.nats), from.bucket);
   const store = await CkptStore.open(at);
   const own = (store.config as Partial<RunConfig> | undefined)?.storeId;
   if (from && (!own || bucketName(own) !== from.bucket)) {

@@ -97,16 +97,13 @@ export class RankStore {
     });
   }
 
-  /** Determinants (from, to] of `rank` in this store, synchronously (a native section of its own unless inside one). */
+  /** Determinants (from, to] of `rank` in this store, synchronously, as a native section. */
   determinantsSync(rank: number, from: number, to: number): ReturnType<typeof determinants> {
-    if (this.nest.depth > 0) return determinants(this.dbs.log, rank, from, to);
-    if (Atomics.compareExchange(this.slot.status, this.slot.index, NATIVE_FREE, NATIVE_IN) !== NATIVE_FREE) {
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); // being terminated
-    }
+    enterNative(this.slot, this.nest);
     try {
       return determinants(this.dbs.log, rank, from, to);
     } finally {
-      Atomics.store(this.slot.status, this.slot.index, NATIVE_FREE);
+      leaveNative(this.slot, this.nest);
     }
   }
 
@@ -122,13 +119,21 @@ export class RankStore {
 }
 
 async function nativeSection<T>(slot: NativeSlot, nest: { depth: number }, fn: () => T | Promise<T>): Promise<T> {
+  enterNative(slot, nest);
+  try {
+    return await fn();
+  } finally {
+    leaveNative(slot, nest);
+  }
+}
+
+function enterNative(slot: NativeSlot, nest: { depth: number }): void {
   if (nest.depth === 0 && Atomics.compareExchange(slot.status, slot.index, NATIVE_FREE, NATIVE_IN) !== NATIVE_FREE) {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); // being terminated
   }
   nest.depth++;
-  try {
-    return await fn();
-  } finally {
-    if (--nest.depth === 0) Atomics.store(slot.status, slot.index, NATIVE_FREE);
-  }
+}
+
+function leaveNative(slot: NativeSlot, nest: { depth: number }): void {
+  if (--nest.depth === 0) Atomics.store(slot.status, slot.index, NATIVE_FREE);
 }

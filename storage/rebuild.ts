@@ -13,7 +13,7 @@ import { StoreReplica } from './replica.js';
 import { DB_META, FORMAT_KEY } from './layout.js';
 import { fsError } from './fs-errors.js';
 
-export async function rebuildFromReplica(dir: string, servers: readonly string[], bucket: string): Promise<number> {
+export async function rebuildFromReplica(dir: string, servers: readonly string[], bucket: string): Promise<void> {
   const state = dirState(dir);
   if (state !== 'absent' && state !== 'empty') {
     throw new CkptError('ERR_STORE_EXISTS', `'${dir}' is not empty: a store is rebuilt from JetStream only into a new directory (or resume it without --bucket)`);
@@ -28,17 +28,12 @@ export async function rebuildFromReplica(dir: string, servers: readonly string[]
     throw fsError(e, dir, 'create the store');
   }
   const dbs = openDatabases(env);
-  let applied = 0;
   let sound = false;
   try {
-    await replica.mirror((db, key, value) => {
-      applyReplicated(dbs, db, key, value);
-      applied++;
-    });
+    await replica.mirror((db, key, value) => applyReplicated(dbs, db, key, value));
     await env.flushed;
     sound = dbs.meta.raw.get(FORMAT_KEY) !== undefined;
     if (!sound) throw new CkptError('ERR_STORE_MISSING', `JetStream bucket '${bucket}' holds no ckpt store (no '${DB_META}.${String(FORMAT_KEY)}' record)`);
-    return applied;
   } finally {
     await env.close();
     await replica.close();

@@ -259,7 +259,6 @@ export class StoreReplica {
    * once: what a rank respawned on another host needs before it restores.
    */
   async fetch(filters: readonly string[], apply: Apply): Promise<number> {
-    const last = await this.lastSeq();
     let n = 0;
     const each = (m: Stored) => {
       const x = this.entry(m, false);
@@ -274,7 +273,7 @@ export class StoreReplica {
       // direct gets, which any replica answers, fetch them instead.
       const bulk = await this.delivered(filter);
       if (bulk) bulk.forEach(each);
-      else await this.scan(filter, 1, last, each);
+      else await this.scan(filter, 1, await this.lastSeq(), each);
     }
     return n;
   }

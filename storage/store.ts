@@ -75,26 +75,27 @@ export function refusal(dir: string, v: StoreVerdict, readOnly: boolean): CkptEr
 export class CkptStore {
   readonly dir: string;
   readonly env: RootDatabase;
-  private meta!: CodecDB;
-  private ckpt!: CodecDB;
-  private blocks!: Database;
-  log!: CodecDB;
-  private dbs!: Databases;
+  private dbs: Databases;
   private locked = false;
   private replica: StoreReplica | null = null;
 
   private constructor(dir: string, env: RootDatabase) {
     this.dir = dir;
     this.env = env;
-    this.use(openDatabases(env));
+    this.dbs = openDatabases(env);
   }
 
-  private use(dbs: Databases): void {
-    this.dbs = dbs;
-    this.meta = dbs.meta;
-    this.ckpt = dbs.ckpt;
-    this.blocks = dbs.blocks;
-    this.log = dbs.log;
+  private get meta(): CodecDB {
+    return this.dbs.meta;
+  }
+  private get ckpt(): CodecDB {
+    return this.dbs.ckpt;
+  }
+  private get blocks(): Database {
+    return this.dbs.blocks;
+  }
+  get log(): CodecDB {
+    return this.dbs.log;
   }
 
   /**
@@ -105,14 +106,12 @@ export class CkptStore {
    */
   async attach(replica: StoreReplica, fresh: boolean): Promise<void> {
     this.replica = replica;
-    this.use(openDatabases(this.env, { replica, local: true }));
+    this.dbs = openDatabases(this.env, { replica, local: true });
     if (fresh) {
       for (const { key, value } of this.meta.raw.getRange({})) if (key !== 'lock') replica.put(DB_META, key as ReplicaKey, Uint8Array.from(value as Uint8Array));
       await replica.durable();
     }
-    await replica.mirror((db, key, value) => {
-      if (!(db === DB_META && key === 'lock')) applyReplicated(this.dbs, db, key, value);
-    });
+    await replica.mirror((db, key, value) => applyReplicated(this.dbs, db, key, value));
     await this.env.flushed;
   }
 

@@ -159,7 +159,7 @@ export class RunEngine {
         if (m.kind === 'step-begin') this.faults.stepBegins(m.step);
         // Under a replica, what the rank wrote before this message must be in the store's
         // mirror before the message is acted on (its manifest, its fired mark).
-        else if (this.config.replicas > 0 && WROTE_FIRST.has(m.kind)) this.enqueue(async () => (await this.store.caughtUp(), this.onMessage(h, m)));
+        else if (this.store.replicating && WROTE_FIRST.has(m.kind)) this.enqueue(async () => (await this.store.caughtUp(), this.onMessage(h, m)));
         else this.enqueue(() => this.onMessage(h, m));
       },
       exited: (h, reason) => this.failure(h.rank, 'exit', reason),
