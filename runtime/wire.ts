@@ -108,6 +108,13 @@ export interface CheckpointTaken {
   kind: 'checkpoint-taken';
   rank: number;
   epoch: number;
+  /**
+   * The epoch of the restore the checkpointed state descends from (the rank's start, or its
+   * latest rollback). A checkpoint of a history the coordinator has since ordered undone can
+   * arrive after that order, tagged with the new epoch (a write under way when the freeze
+   * came, reported once on disk): only this says which history it belongs to.
+   */
+  lineage: number;
   round: number;
   step: number;
   /** Its place in the rank's history: deliveries and dependency vector. */

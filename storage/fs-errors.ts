@@ -49,5 +49,8 @@ export function fsError(e: unknown, path: string, doing: string, code: ErrorCode
   if (e instanceof CkptError) return e;
   const errno = errnoOf(e);
   const why = errno ? `${REASONS[errno]} (${errno})` : String((e as Error)?.message ?? e).split('\n')[0];
-  return new CkptError(errno || code !== 'ERR_STORE_IO' ? code : 'ERR_INTERNAL', `cannot ${doing} '${path}': ${why}`, { cause: e });
+  // Not the file system's refusal: a fault of ours met on the way (saying "cannot write" would
+  // send the user looking at a disk that is fine).
+  if (!errno && code === 'ERR_STORE_IO') return new CkptError('ERR_INTERNAL', `internal error (while trying to ${doing} '${path}'): ${why}`, { cause: e });
+  return new CkptError(code, `cannot ${doing} '${path}': ${why}`, { cause: e });
 }

@@ -6,7 +6,10 @@
  *      committed trees reference exists in the file and is well formed;
  *   2. every record's CRC32 frame (storage/codec.ts), from the same pass;
  *   3. which store it is: the format record (foreign? another version?) and the lock;
- *   4. only then through LMDB, read-only: every block a manifest references is present, of
+ *   4. every checkpoint the store names as a restore point exists: the committed line's
+ *      (coordinated), and each rank's oldest kept one (independent checkpoints' collection
+ *      floor), without which a rank has nothing to restore and the run cannot go on;
+ *   5. only then through LMDB, read-only: every block a manifest references is present, of
  *      the right length, with the CRC32 the manifest holds.
  *
  * A store in use by a live run is not walked byte by byte (its file changes under the reader,
@@ -57,6 +60,14 @@ export interface StoreExamination {
 const CODEC_DBS = new Set([DB_META, DB_CKPT, DB_LOG]);
 const FORMAT_KEY_BYTES = Buffer.from(FORMAT_KEY);
 const LOCK_KEY_BYTES = Buffer.from('lock');
+const LINE_KEY_BYTES = Buffer.from('line');
+const FLOOR_KEY_BYTES = Buffer.from('floor');
+
+/** A rank's checkpoint named as a restore point by the store's metadata. */
+interface Named {
+  rank: number;
+  round: number;
+}
 
 function showKey(key: Buffer): string {
   try {
@@ -93,6 +104,7 @@ export async function examineStore(dir: string): Promise<StoreExamination> {
   let formatProblem: string | null = null;
   const recordProblems: string[] = [];
   const manifests: Manifest[] = [];
+  const named: { what: string; points: Named[] }[] = [];
   let records = 0;
   const check = checkLmdbFile(file, {
     values: CODEC_DBS,
@@ -114,6 +126,8 @@ export async function examineStore(dir: string): Promise<StoreExamination> {
       try {
         const decoded = packr.unpack(body) as unknown;
         if (db === DB_META && key.equals(LOCK_KEY_BYTES)) lock = decoded as StoreLock;
+        if (db === DB_META && key.equals(LINE_KEY_BYTES)) named.push({ what: 'the committed recovery line', points: (decoded as { ranks?: Named[] }).ranks ?? [] });
+        if (db === DB_META && key.equals(FLOOR_KEY_BYTES)) named.push({ what: 'the line of oldest checkpoints kept', points: decoded as Named[] });
         if (db === DB_CKPT) manifests.push(decoded as Manifest);
       } catch (e) {
         recordProblems.push(`record ${showKey(key)} of database '${db}' passes its checksum but cannot be decoded (${(e as Error).message})`);
@@ -142,9 +156,23 @@ export async function examineStore(dir: string): Promise<StoreExamination> {
   if (recordProblems.length > 0) return done({ kind: 'corrupt', problems: recordProblems });
   const journals = journalDamage(dir);
   if (journals.length > 0) return done({ kind: 'corrupt', problems: journals });
+  const missing = missingRestorePoints(named, manifests);
+  if (missing.length > 0) return done({ kind: 'corrupt', problems: missing });
   const blocks = await checkBlocks(dir, manifests);
   if (blocks.problems.length > 0) return done({ kind: 'corrupt', problems: blocks.problems }, blocks.checked);
   return done({ kind: 'sound', format: f, lock }, blocks.checked);
+}
+
+/** Step 4: restore points the metadata names whose manifest is not in the store. */
+function missingRestorePoints(named: readonly { what: string; points: Named[] }[], manifests: readonly Manifest[]): string[] {
+  const present = new Set(manifests.map((m) => `${m.rank}/${m.round}`));
+  const problems: string[] = [];
+  for (const { what, points } of named) {
+    for (const p of Array.isArray(points) ? points : []) {
+      if (p.round > 0 && !present.has(`${p.rank}/${p.round}`)) problems.push(`${what} names checkpoint round ${p.round} of rank ${p.rank}, which is missing`);
+    }
+  }
+  return problems;
 }
 
 /** Determinant journals with a damaged record before their end (a torn last record is not damage). */
@@ -159,7 +187,7 @@ function journalDamage(dir: string): string[] {
   return problems;
 }
 
-/** Step 4: through LMDB (safe now that the structure is known good), read-only. */
+/** Step 5: through LMDB (safe now that the structure is known good), read-only. */
 async function checkBlocks(dir: string, manifests: Manifest[]): Promise<{ problems: string[]; checked: number }> {
   const problems: string[] = [];
   let checked = 0;

@@ -328,10 +328,10 @@ export class RunEngine {
       const covered = { record: failure, startedAt: performance.now() };
       const joint = previous
         ? LocalizedRecovery.joined(previous, rank, covered, completed, reached)
-        : { failed: [rank], failures: [covered], completed, reached };
+        : { failed: [rank], failures: [covered], completed, reached, after: Promise.resolve() };
       this.waitingReady = new Set();
       for (const r of joint.failed) this.finished.delete(r);
-      this.localized = new LocalizedRecovery(this.recoveryHost(), joint.failed, joint.failures, joint.completed, joint.reached);
+      this.localized = new LocalizedRecovery(this.recoveryHost(), joint.failed, joint.failures, joint.completed, joint.reached, joint.after);
       this.localized.begin();
       return;
     }

@@ -64,6 +64,10 @@ export class LocalizedRecovery {
   /** Per rank in R: the delivery it re-executes to. */
   private readonly targets = new Map<number, number>();
   private phase: 'freezing' | 'restoring' | 'over' = 'freezing';
+  /** The epoch this recovery runs in: a failure during it moves the engine on, and this one stops. */
+  private readonly epoch: number;
+  /** The decision under way (its awaits: the log drain, the stores forgetting undone checkpoints). */
+  private deciding: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly host: RecoveryHost,
@@ -73,20 +77,30 @@ export class LocalizedRecovery {
     readonly completed: number[],
     /** Deliveries each rank had made when the failures were detected. */
     readonly reached: number[],
-  ) {}
+    /** The decision of the recovery this one takes over from, which must be over before this one decides. */
+    private readonly after: Promise<void> = Promise.resolve(),
+  ) {
+    this.epoch = host.epoch();
+  }
+
+  /** Overtaken by a later failure: the recovery that covers it decides instead. */
+  private get overtaken(): boolean {
+    return this.host.epoch() !== this.epoch;
+  }
 
   /**
    * A rank failed while this recovery ran: the next one covers these failures too, with every
    * rank this one was rolling back counted as failed (its state is whatever the interrupted
    * restore left), and the deliveries each had made before (a restore made fewer).
    */
-  static joined(previous: LocalizedRecovery, rank: number, failure: CoveredFailure, completed: number[], reached: number[]): { failed: number[]; failures: CoveredFailure[]; completed: number[]; reached: number[] } {
+  static joined(previous: LocalizedRecovery, rank: number, failure: CoveredFailure, completed: number[], reached: number[]): { failed: number[]; failures: CoveredFailure[]; completed: number[]; reached: number[]; after: Promise<void> } {
     const failed = [...new Set([...previous.failed, ...previous.rolledBack, rank])].sort((a, b) => a - b);
     return {
       failed,
       failures: [...previous.failures, failure],
       completed: completed.map((c, r) => Math.max(c, previous.completed[r]!)),
       reached: reached.map((x, r) => (failed.includes(r) ? Math.max(x, previous.reached[r]!, previous.targets.get(r) ?? 0) : x)),
+      after: previous.deciding,
     };
   }
 
@@ -119,8 +133,21 @@ export class LocalizedRecovery {
   private async maybeDecide(): Promise<void> {
     if (this.phase !== 'freezing' || this.frozen.size < this.host.size - this.failed.length) return;
     this.phase = 'restoring';
+    this.deciding = this.decide();
+    await this.deciding;
+  }
+
+  /**
+   * Decide and order the restores. Every await here can be overtaken by a failure (the engine
+   * then starts the recovery that covers both, in a new epoch): this one stops at once, before
+   * it orders anything more, and the next decides once this one is over (`after`), with the
+   * ranks this one chose to roll back counted as failed (see `joined`).
+   */
+  private async decide(): Promise<void> {
+    await this.after;
     const logging = this.host.logging;
     await logging.drain(); // every record a survivor synced is durable
+    if (this.overtaken) return;
     this.host.drained?.();
     const n = this.host.size;
     const cands = Array.from({ length: n }, (_, r) => this.host.candidates(r));
@@ -155,11 +182,14 @@ export class LocalizedRecovery {
     const inR = new Set(R);
     const chosen = new Map(R.map((r) => [r, choice(r, rec[r]!)]));
     const bases = new Map(R.map((r) => [r, this.base(r, chosen.get(r)!)]));
-    for (const r of R) await this.host.beforeRestore(r, chosen.get(r)!);
+    for (const r of R) {
+      await this.host.beforeRestore(r, chosen.get(r)!);
+      if (this.overtaken) return;
+    }
     const regenerated = R.map((r) => ({ rank: r, sendSeq: bases.get(r)!.sendSeq }));
     // Fresh channels for every pair that touches a rolled-back rank.
     const peers = this.host.transport.mesh(n, (a, b) => inR.has(a) || inR.has(b));
-    const epoch = this.host.epoch();
+    const epoch = this.epoch;
     for (const r of R) this.targets.set(r, rec[r]!);
     for (let r = 0; r < n; r++) {
       if (inR.has(r)) {

@@ -60,6 +60,8 @@ export class RankRuntime {
   private readonly copies: SenderCopies;
   private readonly faults: RankFaults;
   private lastRollbackEpoch = -1;
+  /** The epoch of the restore the current state descends from (set when the state is restored, not when ordered). */
+  private lineage: number;
   /** The last restore replayed logged deliveries (for --verify). */
   private restoredWithReplay = false;
   /** A rollback ordered but not yet carried out. */
@@ -77,6 +79,7 @@ export class RankRuntime {
     this.task = task;
     this.epoch = task.epoch;
     this.lastRollbackEpoch = task.epoch;
+    this.lineage = task.epoch;
     this.comm = new RankComm(task.rank, task.size, (e) => this.openPeer(e));
     this.control = openPort(task.control);
     this.status = new Int32Array(task.status);
@@ -177,6 +180,7 @@ export class RankRuntime {
       stepping: () => this.stepping,
       state: () => this.state,
       epoch: () => this.epoch,
+      lineage: () => this.lineage,
       post: (m) => this.post(m),
       guard: (p) => this.guard(p),
       native: (fn) => this.native(fn),
@@ -349,6 +353,7 @@ export class RankRuntime {
         restoredTo: (state, step) => {
           this.state = state;
           this.step = step;
+          this.lineage = this.epoch;
           Atomics.store(this.status, t.rank * STATUS_SLOTS + SLOT_STEP, step);
         },
         step: () => this.step,

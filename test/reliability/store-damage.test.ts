@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { cli, storePath, tempDir } from '../helpers.js';
 import { open } from 'lmdb';
 import { rng } from './support.js';
+import { decode } from '../../dist/storage/codec.js';
 
 const RUN = ['--job', 'heat', '--ranks', '2', '--steps', '80', '--param', 'n=40', '--interval', '10'];
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
@@ -121,6 +122,29 @@ describe('a store is verified before it is written to', () => {
     writeFileSync(data, b);
     expectRefusedUntouched(dir);
   });
+
+  // A store can be sound record by record and still have lost a checkpoint its run must
+  // restore (a manifest removed by a bug or by hand): refused before anything is written, not
+  // a crash halfway into the run.
+  for (const [checkpoint, key] of [
+    ['coordinated', 'line'],
+    ['cic', 'floor'],
+  ] as const) {
+    it(`refuses a store missing a checkpoint its metadata names as a restore point (${checkpoint}: '${key}')`, async () => {
+      const dir = storePath();
+      const killed = cli(['run', ...RUN, '--checkpoint', checkpoint, '--crash', 'coordinator@65', '--store', dir]);
+      expect(killed.signal).toBe('SIGKILL');
+      const env = open({ path: dir });
+      const meta = env.openDB({ name: 'meta', keyEncoding: 'ordered-binary', encoding: 'binary' });
+      const ckpt = env.openDB({ name: 'ckpt', keyEncoding: 'ordered-binary', encoding: 'binary' });
+      const named = decode<{ rank: number; round: number }[] | { ranks: { rank: number; round: number }[] }>(meta.get(key) as Uint8Array);
+      const point = (Array.isArray(named) ? named : named.ranks).find((p) => p.round > 0)!;
+      expect(point).toBeDefined();
+      expect(ckpt.removeSync([point.rank, point.round])).toBe(true);
+      await env.close();
+      expectRefusedUntouched(dir);
+    });
+  }
 
   it('says a garbled header is garbled, not that it needs 2.69e+22 bytes', () => {
     const dir = unfinished();

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CoordinatedCheckpoints } from '../../dist/runtime/coordinator/checkpoint/coordinated.js';
+import { IndependentScheme } from '../../dist/runtime/coordinator/checkpoint/independent.js';
 import { FixedInterval } from '../../dist/runtime/coordinator/interval-policy.js';
 import { LocalizedRecovery } from '../../dist/runtime/coordinator/localized-recovery.js';
 import { FailureDetector } from '../../dist/runtime/coordinator/failure-detector.js';
@@ -206,12 +207,59 @@ describe('localized recovery planning (fake host)', () => {
     ]);
   });
 
+  it('a recovery overtaken by a later failure while it decides orders nothing more: the recovery covering both decides', async () => {
+    let epoch = 1;
+    let drained: (() => void) | undefined;
+    const log = { ...fakeLog([9, 7, 9]), drain: () => new Promise<void>((r) => (drained = r)) };
+    const f = recoveryHost(3, log, false);
+    const host = { ...f.host, epoch: () => epoch };
+    const rec = new LocalizedRecovery(host as any, [1], [{ record: failure(), startedAt: 0 }], [5, 5, 5], [0, 0, 0]);
+    rec.begin();
+    void rec.onMessage(frozen(0, 9, null));
+    const deciding = rec.onMessage(frozen(2, 9, null));
+    for (let i = 0; i < 100 && !drained; i++) await Promise.resolve(); // the decision reached the drain
+    expect(drained).toBeDefined();
+    epoch = 2; // rank 2 fails while the log drains: the engine moved to the next recovery
+    const joint = LocalizedRecovery.joined(rec, 2, { record: failure(), startedAt: 0 }, [5, 5, 5], [9, 0, 9]);
+    expect(joint.failed).toEqual([1, 2]);
+    let afterSettled = false;
+    void joint.after.then(() => (afterSettled = true));
+    drained!();
+    await deciding;
+    expect(afterSettled).toBe(true);
+    expect(f.sent.filter((s) => ['rollback', 'respawn', 'rewire'].includes(s.m.kind))).toEqual([]);
+  });
+
   it('ignores answers of another epoch', async () => {
     const f = recoveryHost(2, fakeLog([1, 1]), false);
     const rec = new LocalizedRecovery(f.host as any, [1], [{ record: failure(), startedAt: 0 }], [1, 1], [0, 0]);
     rec.begin();
     await rec.onMessage({ ...frozen(0, 1, null), epoch: 0 });
     expect(f.sent.some((s) => s.m.kind === 'respawn')).toBe(false);
+  });
+});
+
+describe('independent checkpoints (fake store)', () => {
+  const taken = (rank: number, round: number, step: number, epoch: number, lineage: number) =>
+    ({ v: 1, kind: 'checkpoint-taken', rank, epoch, lineage, round, step, delivered: step, dv: [step, step], known: [step, step], forced: true, index: 0, bytesWritten: 1, bytesLogical: 1, bytesChanged: 1, writeMs: 1 }) as const;
+
+  it('a checkpoint of the history a rollback undoes never becomes a restore point, even when reported in the rollback\'s epoch', async () => {
+    let epoch = 0;
+    const dropped: [number, number][] = [];
+    const store = { independentFloor: [], dropAfter: async (rank: number, round: number) => void dropped.push([rank, round]), collectBelow: async () => ({ manifestsDeleted: 0, blocksDeleted: 0 }) };
+    const host = { size: 2, steps: 100, store, intervals: new FixedInterval(10, 'option'), adaptive: false, epoch: () => epoch, send: () => {}, recovering: () => false, afterCommit: () => true, committed: () => {} };
+    const scheme = new IndependentScheme(host as any);
+    await scheme.onMessage(taken(0, 1, 10, 0, 0));
+    epoch = 1; // a failure; the recovery sends rank 0 back to round 1
+    await scheme.beforeRestore(0, scheme.candidates(0)[1]!);
+    expect(dropped).toEqual([[0, 1]]);
+    // Rank 0 had a write under way when it froze in epoch 1: its report arrives now, tagged
+    // epoch 1, but the state it holds descends from the start (lineage 0), which is undone.
+    await scheme.onMessage(taken(0, 2, 16, 1, 0));
+    expect(scheme.candidates(0).map((c) => c.restore)).toEqual([{ kind: 'initial' }, { kind: 'checkpoint', round: 1, step: 10 }]);
+    // Once rank 0 restored in epoch 1, its checkpoints count again.
+    await scheme.onMessage(taken(0, 2, 12, 1, 1));
+    expect(scheme.candidates(0).map((c) => c.step)).toEqual([0, 10, 12]);
   });
 });
 

@@ -60,7 +60,9 @@ export class IndependentScheme implements CheckpointScheme {
   }
 
   async onMessage(m: CheckpointMessage): Promise<void> {
-    if (m.kind !== 'checkpoint-taken' || m.epoch < this.rolledBackAt[m.rank]!) return;
+    // A checkpoint of a history this rank was since rolled back from is void, whenever it is
+    // reported (its write may have been under way when the recovery decided: see `lineage`).
+    if (m.kind !== 'checkpoint-taken' || m.lineage < this.rolledBackAt[m.rank]!) return;
     await this.lists.onTaken(m);
     if (!m.forced) this.observe(m.rank, m.step, m.writeMs);
     this.host.committed({ round: m.round, step: m.step, bytesWritten: m.bytesWritten, bytesLogical: m.bytesLogical, bytesChanged: m.bytesChanged, writeMs: m.writeMs, blockedMs: m.writeMs, garbageCollected: 0, incremental: false });

@@ -225,14 +225,15 @@ export class IndependentCheckpointer implements RankCheckpointScheme {
     // The trace records the checkpoint where it sits in the history (sends and receives so far),
     // not where its flush ends, which is later; it is restorable once reported.
     ctx.comm.tracer?.record(TRACE_CHECKPOINT, 0, 0);
-    const epoch = ctx.epoch();
+    // In the tick the state was copied: the history the checkpoint belongs to.
+    const history = { epoch: ctx.epoch(), lineage: ctx.lineage() };
     const c0 = performance.now();
     const p = ctx.native(() => io.commit(prepared, during)).then(
       (result) => {
         ctx.costs.since('backgroundWriteMs', c0);
         // The blocks' CRCs are computed in the commit, still on this thread.
         ctx.costs.add('checksumEncodeMs', result.checksumMs);
-        return this.taken(result, forced, epoch, after);
+        return this.taken(result, forced, history, after);
       },
       (e: unknown) => {
         this.failure = e;
@@ -244,8 +245,8 @@ export class IndependentCheckpointer implements RankCheckpointScheme {
     });
   }
 
-  /** The checkpoint is on disk: report it (with the epoch it was taken in: a rollback since then voids it). */
-  private async taken(result: WriteResult, forced: boolean, epoch: number, after: (() => Promise<void>) | undefined): Promise<void> {
+  /** The checkpoint is on disk: report it (with the history it was taken in: a rollback since then voids it). */
+  private async taken(result: WriteResult, forced: boolean, history: { epoch: number; lineage: number }, after: (() => Promise<void>) | undefined): Promise<void> {
     const ctx = this.ctx;
     const m = result.manifest;
     ctx.io!.settle(true); // no round to wait for: every independent checkpoint stands alone
@@ -253,7 +254,7 @@ export class IndependentCheckpointer implements RankCheckpointScheme {
       v: 1,
       kind: 'checkpoint-taken',
       rank: ctx.rank,
-      epoch,
+      ...history,
       round: m.round,
       step: m.step,
       delivered: m.position!.delivered,

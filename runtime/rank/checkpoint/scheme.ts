@@ -38,6 +38,8 @@ export interface RankContext {
   stepping(): boolean;
   state(): JobState;
   epoch(): number;
+  /** The epoch of the restore the rank's current state descends from (its start or its latest rollback). */
+  lineage(): number;
   post(m: FromRank): void;
   /** Wait for `p` unless a rollback interrupts first. */
   guard<T>(p: Promise<T>): Promise<T>;
