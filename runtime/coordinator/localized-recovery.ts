@@ -172,7 +172,20 @@ export class LocalizedRecovery {
         // dependency vectors are known.
         const loggedTo = this.failed.includes(r) ? logging.durable(r) : ceiling;
         const lower = (x: number) => (logging.replays && x - 1 <= loggedTo ? x - 1 : previousCheckpoint(cands[r]!, x));
-        return { floor: from, ceiling, dvAt: (x: number) => dvs.get(x) ?? choice(r, x).dv, lower };
+        // Between two known points the vector is the earlier one's: a rank logs a record
+        // wherever its vector changes (with vectors of choices only, no record means no change).
+        const known = [...dvs.keys()].sort((a, b) => a - b);
+        const dvAt = (x: number) => {
+          let lo = 0;
+          let hi = known.length; // first key above x
+          while (lo < hi) {
+            const mid = (lo + hi) >> 1;
+            if (known[mid]! <= x) lo = mid + 1;
+            else hi = mid;
+          }
+          return lo > 0 ? dvs.get(known[lo - 1]!)! : choice(r, x).dv;
+        };
+        return { floor: from, ceiling, dvAt, lower };
       });
       rec = maxRecoverableState(histories);
     }

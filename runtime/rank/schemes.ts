@@ -13,7 +13,7 @@ import { cicRank } from './checkpoint/cic.js';
 import { NoCheckpoints } from './checkpoint/none.js';
 import type { RankCheckpointScheme, RankContext } from './checkpoint/scheme.js';
 import { uncoordinatedRank } from './checkpoint/uncoordinated.js';
-import { DependencyVector, NO_DEPENDENCIES, type Dependencies } from './dependency-vector.js';
+import { DependencyVector, NO_DEPENDENCIES, type Dependencies, type Tracking } from './dependency-vector.js';
 import { LogChannel, type LoggerLink } from './logging/log-channel.js';
 import { CkptError } from '../../model/errors.js';
 import { NoLogging } from './logging/none.js';
@@ -27,7 +27,7 @@ import { ReplicatedJournal } from './logging/replicated-journal.js';
 import type { MessagePort } from 'node:worker_threads';
 import { NO_COPIES, SentCopies, type SenderCopies } from './sent-copies.js';
 
-type Modes = Pick<RankTask, 'checkpointing' | 'logging'>;
+type Modes = Pick<RankTask, 'checkpointing' | 'logging' | 'logAt'>;
 
 /** What each mode needs besides its scheme (a descriptor, read once here). */
 const CHECKPOINT_NEEDS: Record<RankTask['checkpointing'], { dependencies: boolean; copies: boolean }> = {
@@ -44,13 +44,23 @@ const LOGGING_NEEDS: Record<RankTask['logging'], { dependencies: boolean; copies
   optimistic: { dependencies: true, copies: true },
 };
 
+/**
+ * Independent checkpoints alone: one integer per message (direct dependencies). Optimistic
+ * logging: vectors; at the sender and over checkpoints that need no vectors of their own,
+ * vectors of nondeterministic deliveries only (the recovery line of independent checkpoints
+ * needs every interval: full vectors then).
+ */
+function tracking(checkpoints: boolean, logging: boolean, logAt: RankTask['logAt']): Tracking {
+  if (!logging) return 'direct';
+  return logAt === 'sender' && !checkpoints ? 'choices' : 'full';
+}
+
 /** The rank's dependency tracking and copies, as the two modes together need them. */
 export function rankSupport(task: Modes & Pick<RankTask, 'rank' | 'size'>, costs: CostMeter = NO_METER): { dependencies: Dependencies; copies: SenderCopies } {
   const c = CHECKPOINT_NEEDS[task.checkpointing];
   const l = LOGGING_NEEDS[task.logging];
   return {
-    // Only optimistic logging needs full vectors (its records carry them): otherwise one integer per message.
-    dependencies: c.dependencies || l.dependencies ? new DependencyVector(task.rank, task.size, costs, !l.dependencies) : NO_DEPENDENCIES,
+    dependencies: c.dependencies || l.dependencies ? new DependencyVector(task.rank, task.size, costs, tracking(c.dependencies, l.dependencies, task.logAt)) : NO_DEPENDENCIES,
     copies: c.copies || l.copies ? new SentCopies(task.size, costs) : NO_COPIES,
   };
 }

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { CoordinatedCheckpoints } from '../../dist/runtime/coordinator/checkpoint/coordinated.js';
 import { IndependentScheme } from '../../dist/runtime/coordinator/checkpoint/independent.js';
+import { DependencyVector } from '../../dist/runtime/rank/dependency-vector.js';
 import { FixedInterval } from '../../dist/runtime/coordinator/interval-policy.js';
 import { LocalizedRecovery } from '../../dist/runtime/coordinator/localized-recovery.js';
 import { FailureDetector } from '../../dist/runtime/coordinator/failure-detector.js';
@@ -236,6 +237,37 @@ describe('localized recovery planning (fake host)', () => {
     rec.begin();
     await rec.onMessage({ ...frozen(0, 1, null), epoch: 0 });
     expect(f.sent.some((s) => s.m.kind === 'respawn')).toBe(false);
+  });
+});
+
+describe('dependency vectors of choices (sender-based optimistic logging)', () => {
+  const msg = (src: number, dv?: number[]) => ({ k: 'm', src, dst: 0, seq: 1, tag: 0, payload: null, dv }) as any;
+  it('count any-source deliveries only, say where they changed, and ride on messages only once not all zeros', () => {
+    const v = new DependencyVector(0, 3, undefined, 'choices');
+    const out = msg(0);
+    v.sending(out);
+    expect(out.dv).toBeUndefined();
+    v.delivered(msg(1), { index: 1, anySource: false, replayed: false });
+    expect(v.current).toEqual([0, 0, 0]);
+    expect(v.changedAt).toBe(-1);
+    v.delivered(msg(2, [0, 0, 4]), { index: 2, anySource: false, replayed: false });
+    expect(v.current).toEqual([0, 0, 4]);
+    expect(v.changedAt).toBe(2);
+    v.delivered(msg(1), { index: 3, anySource: true, replayed: false });
+    expect(v.current).toEqual([3, 0, 4]);
+    expect(v.changedAt).toBe(3);
+    v.delivered(msg(2, [0, 0, 4]), { index: 4, anySource: false, replayed: false });
+    expect(v.changedAt).toBe(3); // nothing new: no record needed at delivery 4
+    const next = msg(0);
+    v.sending(next);
+    expect(next.dv).toEqual([3, 0, 4]);
+  });
+
+  it('full vectors start an interval at every delivery', () => {
+    const v = new DependencyVector(0, 2, undefined, 'full');
+    v.delivered(msg(1, [0, 0]), { index: 1, anySource: false, replayed: false });
+    expect(v.current).toEqual([1, 0]);
+    expect(v.changedAt).toBe(1);
   });
 });
 
