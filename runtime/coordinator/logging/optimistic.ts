@@ -14,7 +14,11 @@ export class OptimisticLogging extends LoggedScheme {
     return this.logger.durable(rank);
   }
 
-  /** Only what the logger made durable (under both --log-at: a record per delivery). */
+  /**
+   * Only what the logger made durable. Receiver-based: a record per delivery. Sender-based over
+   * coordinated checkpoints: records at choices only, so a rank's named-source deliveries past
+   * its last durable record are re-executed live, which reproduces them (dependency-vector.ts).
+   */
   ceiling(rank: number, checkpoint: number): number {
     return Math.max(checkpoint, this.logger.durable(rank));
   }
