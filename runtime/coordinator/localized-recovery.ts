@@ -174,18 +174,8 @@ export class LocalizedRecovery {
         const lower = (x: number) => (logging.replays && x - 1 <= loggedTo ? x - 1 : previousCheckpoint(cands[r]!, x));
         // Between two known points the vector is the earlier one's: a rank logs a record
         // wherever its vector changes (with vectors of choices only, no record means no change).
-        const known = [...dvs.keys()].sort((a, b) => a - b);
-        const dvAt = (x: number) => {
-          let lo = 0;
-          let hi = known.length; // first key above x
-          while (lo < hi) {
-            const mid = (lo + hi) >> 1;
-            if (known[mid]! <= x) lo = mid + 1;
-            else hi = mid;
-          }
-          return lo > 0 ? dvs.get(known[lo - 1]!)! : choice(r, x).dv;
-        };
-        return { floor: from, ceiling, dvAt, lower };
+        const points = [...dvs].sort((a, b) => a[0] - b[0]).map(([delivered, dv]) => ({ delivered, dv }));
+        return { floor: from, ceiling, dvAt: (x: number) => latestAtOrBelow(points, x).dv, lower };
       });
       rec = maxRecoverableState(histories);
     }

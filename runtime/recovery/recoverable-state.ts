@@ -35,11 +35,20 @@ export interface Restorable {
   dv: ArrayLike<number>;
 }
 
-/** The checkpoint to restore for interval x: the latest at or before it (oldest first; the first if none). */
+/**
+ * The point at or before interval x: the latest whose interval is at most x (the first if none).
+ * `list` is oldest first, so intervals ascend (a rank's history only delivers more): a binary
+ * search, since a recovery asks once per interval it lowers a rank through.
+ */
 export function latestAtOrBelow<T extends Restorable>(list: readonly T[], x: number): T {
-  let best = list[0]!;
-  for (const c of list) if (c.delivered <= x) best = c;
-  return best;
+  let lo = 0;
+  let hi = list.length; // the first point above x
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.delivered <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return list[Math.max(0, lo - 1)]!;
 }
 
 /** `lower` when only checkpoints are restorable: the latest checkpoint's interval below x. */
