@@ -78,7 +78,32 @@ export interface DeterminantRecord {
   dv?: number[];
 }
 
-export type LogRecord = ContentRecord | DeterminantRecord;
+/**
+ * Consecutive determinants of one rank packed as the store keeps them (storage/message-log.ts
+ * runs): `rows[0]` is the row width, then rows of (i, src, seq, dv...) in delivery order. A
+ * rank's volatile log ships its determinants this way: one typed array per batch instead of an
+ * object (and a vector array) per delivery to clone, walk and re-pack.
+ */
+export interface DeterminantRun {
+  k: 'run';
+  rows: Float64Array;
+}
+
+export type LogRecord = ContentRecord | DeterminantRecord | DeterminantRun;
+
+/** Determinants a record holds. */
+export function determinantCount(r: LogRecord): number {
+  if (r.k === 'arr') return 0;
+  if (r.k === 'del') return 1;
+  return (r.rows.length - 1) / r.rows[0]!;
+}
+
+/** The highest delivery index a record determines (0: none). */
+export function lastDelivery(r: LogRecord): number {
+  if (r.k === 'arr') return 0;
+  if (r.k === 'del') return r.i;
+  return r.rows.length > 1 ? r.rows[r.rows.length - r.rows[0]!]! : 0;
+}
 
 // ---------------------------------------------------------------- checkpoints
 

@@ -22,7 +22,7 @@
 import { closeSync, existsSync, fdatasyncSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import type { StoredDeterminant } from './message-log.js';
+import { JournalRows, type Row } from './journal-rows.js';
 
 const MAGIC = 0xd37e4a11;
 const HEADER = 12;
@@ -32,7 +32,7 @@ MAGIC_BYTES.writeUInt32LE(MAGIC, 0);
 /** Zeros added to the file at a time (one size change, and one metadata commit, per chunk). */
 const PREALLOCATE = 1 << 20;
 
-export type Row = StoredDeterminant & { i: number };
+export type { Row } from './journal-rows.js';
 
 export const JOURNAL_FILE = /^determinants-\d+\.log$/;
 
@@ -55,21 +55,24 @@ function validAt(buf: Buffer, at: number): boolean {
   return len % 8 === 0 && len > 0 && at + HEADER + len <= buf.length && crc32(buf.subarray(at + HEADER, at + HEADER + len)) === buf.readUInt32LE(at + 8);
 }
 
-function frame(rows: readonly Row[]): Buffer {
+/**
+ * One record of `rows`, in `into` if it is large enough (the writer reuses one buffer: an
+ * append allocates nothing, where two fresh ArrayBuffers per append cost more than the write).
+ */
+function frame(rows: readonly Row[], into?: Buffer): Buffer {
   const width = 3;
-  const a = new Float64Array(1 + rows.length * width);
-  a[0] = width;
+  const len = 8 * (1 + rows.length * width);
+  const out = into && into.byteLength >= HEADER + len ? into.subarray(0, HEADER + len) : Buffer.alloc(HEADER + len);
+  out.writeDoubleLE(width, HEADER);
   rows.forEach((r, k) => {
-    a[1 + k * width] = r.i;
-    a[2 + k * width] = r.src;
-    a[3 + k * width] = r.seq;
+    const o = HEADER + 8 * (1 + k * width);
+    out.writeDoubleLE(r.i, o);
+    out.writeDoubleLE(r.src, o + 8);
+    out.writeDoubleLE(r.seq, o + 16);
   });
-  const payload = Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-  const out = Buffer.alloc(HEADER + payload.byteLength);
   out.writeUInt32LE(MAGIC, 0);
-  out.writeUInt32LE(payload.byteLength, 4);
-  out.writeUInt32LE(crc32(payload), 8);
-  payload.copy(out, HEADER);
+  out.writeUInt32LE(len, 4);
+  out.writeUInt32LE(crc32(out.subarray(HEADER)), 8);
   return out;
 }
 
@@ -108,7 +111,9 @@ export class JournalWriter {
   private end = 0;
   private allocated = 0;
   /** What the file holds, by delivery index: the rank is its only writer, so it is never read again. */
-  private readonly rows = new Map<number, Row>();
+  private readonly rows = new JournalRows();
+  /** Where appends are framed (reused). */
+  private scratch = Buffer.alloc(4096);
   /** Records appended, and time spent writing and flushing them (the protocol's own cost). */
   records = 0;
   writeMs = 0;
@@ -120,7 +125,7 @@ export class JournalWriter {
   ) {
     const path = journalPath(dir, rank);
     const { rows, validBytes } = readJournal(dir, rank);
-    for (const r of rows) this.rows.set(r.i, r);
+    for (const r of rows) this.rows.set(r.i, r.src, r.seq);
     this.fd = openSync(path, existsSync(path) ? 'r+' : 'w+');
     this.end = validBytes;
     this.allocated = fstatSync(this.fd).size;
@@ -135,7 +140,7 @@ export class JournalWriter {
   private preallocate(bytes: number): void {
     const grow = Math.max(PREALLOCATE, bytes - this.allocated);
     writeSync(this.fd, Buffer.alloc(grow), 0, grow, this.allocated);
-    fsyncSync(this.fd);
+    if (this.flushed) fsyncSync(this.fd);
     this.allocated += grow;
   }
 
@@ -143,38 +148,42 @@ export class JournalWriter {
   append(rows: readonly Row[]): void {
     if (rows.length === 0) return;
     const t0 = performance.now();
-    const f = frame(rows);
+    const f = frame(rows, this.scratch);
     if (this.end + f.byteLength + HEADER > this.allocated) this.preallocate(this.end + f.byteLength + HEADER);
     writeSync(this.fd, f, 0, f.byteLength, this.end);
     if (this.flushed) fdatasyncSync(this.fd);
     this.end += f.byteLength;
-    for (const r of rows) this.rows.set(r.i, r);
+    for (const r of rows) this.rows.set(r.i, r.src, r.seq);
     this.records++;
     this.writeMs += performance.now() - t0;
   }
 
   /** Keep only the rows `keep` accepts (a commit covered the others, or a restore voided them). */
   rewrite(keep: (i: number) => boolean): void {
-    const kept = this.between(-Infinity, Infinity).filter((r) => keep(r.i));
-    if (kept.length === this.rows.size) return;
-    this.rows.clear();
-    for (const r of kept) this.rows.set(r.i, r);
+    const before = this.rows.size;
+    this.rows.retain(keep);
+    if (this.rows.size === before) return;
+    const kept = this.rows.between(-Infinity, Infinity);
     const path = journalPath(this.dir, this.rank);
     const tmp = `${path}.tmp`;
     const fd = openSync(tmp, 'w');
     const body = kept.length ? frame(kept) : Buffer.alloc(0);
     writeSync(fd, body);
     writeSync(fd, Buffer.alloc(PREALLOCATE)); // the new file's preallocated room
-    fsyncSync(fd);
+    // `committed`: the OS has the new file and the rename is atomic, which survives any
+    // process crash; only `flushed` pays for the disk to hold them too.
+    if (this.flushed) fsyncSync(fd);
     closeSync(fd);
     closeSync(this.fd);
     // Replace, then make the rename itself durable: a crash leaves the old or the new file.
     renameSync(tmp, path);
-    const d = openSync(this.dir, 'r');
-    try {
-      fsyncSync(d);
-    } finally {
-      closeSync(d);
+    if (this.flushed) {
+      const d = openSync(this.dir, 'r');
+      try {
+        fsyncSync(d);
+      } finally {
+        closeSync(d);
+      }
     }
     this.fd = openSync(path, 'r+');
     this.end = body.byteLength;
@@ -183,7 +192,7 @@ export class JournalWriter {
 
   /** Rows with index in (from, to], in index order. */
   between(from: number, to: number): Row[] {
-    return [...this.rows.values()].filter((r) => r.i > from && r.i <= to).sort((a, b) => a.i - b.i);
+    return this.rows.between(from, to);
   }
 
   close(): void {

@@ -26,6 +26,11 @@ export function putRecords(log: CodecDB, rank: number, records: readonly LogReco
     run = [];
   };
   for (const r of records) {
+    if (r.k === 'run') {
+      flush();
+      putPacked(log, rank, r.rows);
+      continue;
+    }
     if (r.k === 'arr') {
       void log.put([rank, CONTENT, r.src, r.seq], { tag: r.tag, payload: r.payload, at: r.at, dv: r.dv, di: r.di });
       continue;
@@ -46,10 +51,11 @@ export function putRecords(log: CodecDB, rank: number, records: readonly LogReco
 function voidFrom(log: CodecDB, rank: number, i: number): void {
   for (const key of log.keys<[number, number, number]>({ start: [rank, RUN, i], end: [rank, RUN + 1] })) void log.remove(key);
   for (const { key, value } of log.range<[number, number, number], Float64Array>({ start: [rank, RUN, i], end: [rank, RUN], reverse: true, limit: 1 })) {
-    const rows = rowsOf(value);
-    if (rows[rows.length - 1]!.i < i) break;
+    // The run's last row says whether anything is void: decode its rows only then (the
+    // logger does this once per run it writes).
+    if (value[value.length - value[0]!]! < i) break;
     void log.remove(key);
-    const kept = rows.filter((d) => d.i < i);
+    const kept = rowsOf(value).filter((d) => d.i < i);
     if (kept.length) writeRun(log, rank, kept.map((d) => ({ k: 'del', ...d })));
   }
 }
@@ -57,6 +63,22 @@ function voidFrom(log: CodecDB, rank: number, i: number): void {
 function putRun(log: CodecDB, rank: number, run: readonly DeterminantRecord[]): void {
   voidFrom(log, rank, run[0]!.i);
   writeRun(log, rank, run);
+}
+
+/** A packed run as a rank shipped it: stored as is, cut where delivery indices skip. */
+function putPacked(log: CodecDB, rank: number, rows: Float64Array): void {
+  const width = rows[0]!;
+  let start = 1;
+  for (let o = 1; o < rows.length; o += width) {
+    const next = o + width;
+    if (next < rows.length && rows[next] === rows[o]! + 1) continue;
+    const a = new Float64Array(1 + next - start);
+    a[0] = width;
+    a.set(rows.subarray(start, next), 1);
+    voidFrom(log, rank, a[1]!);
+    void log.put([rank, RUN, a[1]!], a);
+    start = next;
+  }
 }
 
 function writeRun(log: CodecDB, rank: number, run: readonly DeterminantRecord[]): void {

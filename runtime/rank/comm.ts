@@ -13,6 +13,7 @@ import type { Endpoint, Link, PeerRow } from '../transport/transport.js';
 import { ANY, type Comm, type Message, type Payload, type ReduceOp, type SendOptions } from './comm-api.js';
 import { Mailbox } from './mailbox.js';
 import type { AppMessage, MarkerMessage, MeshMessage, Regenerated } from '../wire.js';
+import { fromWire, toWire, type WireMessage } from './mesh-wire.js';
 import { CkptError } from '../../model/errors.js';
 import { NO_COPIES, type SenderCopies } from './sent-copies.js';
 import { composeHooks, type MessageHooks } from './message-hooks.js';
@@ -28,7 +29,7 @@ const TAG_REDUCE = -3;
 export type { ChannelCounters } from '../../model/records.js';
 import type { ChannelCounters } from '../../model/records.js';
 
-type PeerLink = Link<MeshMessage, MeshMessage>;
+export type PeerLink = Link<WireMessage, WireMessage>;
 
 export class RankComm implements Comm {
   readonly rank: number;
@@ -89,8 +90,9 @@ export class RankComm implements Comm {
       const link = this.open(endpoint);
       this.endpoints[p] = endpoint;
       this.links[p] = link;
-      link.listen((m) => {
+      link.listen((w) => {
         if (this.links[p] !== link) return; // a replaced channel: a world that was abandoned
+        const m = fromWire(w);
         if (m.k === 'mk') this.onMarker(m);
         else if (this.replay?.source.fromArrivals) this.accept(m, this.replay.source);
         else if (this.replay) this.replay.held.push(m);
@@ -209,7 +211,7 @@ export class RankComm implements Comm {
 
   resend(to: number, after: number): number {
     const list = this.copies.after(to, after);
-    for (const m of list) this.links[to]!.post(m);
+    for (const m of list) this.links[to]!.post(toWire(m));
     return list.length;
   }
 
@@ -217,7 +219,7 @@ export class RankComm implements Comm {
 
   sendMarker(round: number): void {
     const m: MarkerMessage = { k: 'mk', src: this.rank, round };
-    for (let p = 0; p < this.size; p++) if (p !== this.rank) this.links[p]!.post(m);
+    for (let p = 0; p < this.size; p++) if (p !== this.rank) this.links[p]!.post(toWire(m));
   }
 
   send(dest: number, tag: number, payload: Payload, options: SendOptions = {}): void {
@@ -243,7 +245,7 @@ export class RankComm implements Comm {
     const m: AppMessage = { k: 'm', src: this.rank, dst: dest, seq, tag, payload: body };
     this.hooks.sending(m); // piggybacks, then copies: before a transfer detaches the payload
     this.tracer?.record(TRACE_SEND, dest, seq); // before it leaves: a receive never precedes its send
-    this.links[dest]!.post(m, transfer as never);
+    this.links[dest]!.post(toWire(m), transfer as never);
     this.messagesSent++;
     this.onTraffic();
     this.onActivity();

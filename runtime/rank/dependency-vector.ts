@@ -12,12 +12,16 @@ import type { Delivery, MessageHooks } from './message-hooks.js';
 /** The rank's dependency vector, where a scheme needs to save or report it (null: not tracked). */
 export interface Dependencies extends MessageHooks {
   readonly current: number[] | null;
+  /** Entries of the vector (0: not tracked). */
+  readonly width: number;
+  /** Write the vector into `a` at `at` (a packed log row), without allocating. */
+  copyTo(a: Float64Array, at: number): void;
   /** The delivery at which the vector last changed (-1: not since the restore). */
   readonly changedAt: number;
   restore(dv: readonly number[] | null | undefined): void;
 }
 
-export const NO_DEPENDENCIES: Dependencies = { current: null, changedAt: -1, restore: () => {} };
+export const NO_DEPENDENCIES: Dependencies = { current: null, width: 0, copyTo: () => {}, changedAt: -1, restore: () => {} };
 
 /**
  * What an entry counts:
@@ -65,6 +69,15 @@ export class DependencyVector implements Dependencies {
   /** The vector now (a copy). */
   get current(): number[] {
     return [...this.dv];
+  }
+
+  get width(): number {
+    return this.size;
+  }
+
+  copyTo(a: Float64Array, at: number): void {
+    const dv = this.dv;
+    for (let j = 0; j < dv.length; j++) a[at + j] = dv[j]!;
   }
 
   /** After a restore: the vector the restored state had (zeros for the initial state). */

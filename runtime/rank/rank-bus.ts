@@ -5,15 +5,15 @@
  * halo exchange to a third of raw NATS). The NATS client is loaded only under --nats.
  */
 import type { BusEndpoint, Link } from '../transport/transport.js';
-import type { MeshMessage } from '../wire.js';
+import type { WireMessage } from './mesh-wire.js';
 
 export interface RankBus {
-  open(e: BusEndpoint): Link<MeshMessage, MeshMessage>;
+  open(e: BusEndpoint): Link<WireMessage, WireMessage>;
   close(): Promise<void>;
 }
 
 export async function openRankBus(servers: readonly string[], name: string): Promise<RankBus> {
   const [{ Bus }, { openBusLink }] = await Promise.all([import('../transport/nats/bus.js'), import('../transport/nats/bus-link.js')]);
   const bus = await Bus.connect(servers, name);
-  return { open: (e) => openBusLink<MeshMessage, MeshMessage>(bus, e), close: () => bus.close() };
+  return { open: (e) => openBusLink<WireMessage, WireMessage>(bus, e), close: () => bus.close() };
 }

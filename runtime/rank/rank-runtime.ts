@@ -13,11 +13,11 @@ import { RankStore } from '../../storage/rank-store.js';
 import { crc32 } from 'node:zlib';
 import { errnoOf, fsError } from '../../storage/fs-errors.js';
 import { CkptError, toErrorRecord } from '../../model/errors.js';
-import { SLOT_HEARTBEAT, SLOT_DELIVERED, SLOT_NATIVE, SLOT_STEP, SLOT_TRAFFIC, SLOT_WAIT, SLOT_WAIT_TAG, STATUS_SLOTS, TIME_SLOTS, TIME_STEP_START, WAIT_FINISHED, WAIT_NONE, wallNow, type FromRank, type MeshMessage, type RankTask, type ToRank } from '../wire.js';
+import { SLOT_HEARTBEAT, SLOT_DELIVERED, SLOT_NATIVE, SLOT_STEP, SLOT_TRAFFIC, SLOT_WAIT, SLOT_WAIT_TAG, STATUS_SLOTS, TIME_SLOTS, TIME_STEP_START, WAIT_FINISHED, WAIT_NONE, wallNow, type FromRank, type RankTask, type ToRank } from '../wire.js';
 import { isBusEndpoint, type Endpoint, type Link } from '../transport/transport.js';
 import { openRankBus, type RankBus } from './rank-bus.js';
 import { openPort } from '../transport/message-port.js';
-import { RankComm } from './comm.js';
+import { RankComm, type PeerLink } from './comm.js';
 import { deferred } from './deferred.js';
 import { RankFaults } from './faults.js';
 import { Tracer } from './tracer.js';
@@ -143,7 +143,7 @@ export class RankRuntime {
   }
 
   /** A peer channel: a MessagePort, or (on a worker) a NATS channel on this rank's own connection. */
-  private openPeer(e: Endpoint): Link<MeshMessage, MeshMessage> {
+  private openPeer(e: Endpoint): PeerLink {
     if (!isBusEndpoint(e)) return openPort(e);
     if (!this.bus) throw new CkptError('ERR_INTERNAL', 'a NATS channel for a rank without a NATS connection');
     return this.bus.open(e);

@@ -61,7 +61,7 @@ export function rankSupport(task: Modes & Pick<RankTask, 'rank' | 'size'>, costs
   const l = LOGGING_NEEDS[task.logging];
   return {
     dependencies: c.dependencies || l.dependencies ? new DependencyVector(task.rank, task.size, costs, tracking(c.dependencies, l.dependencies, task.logAt)) : NO_DEPENDENCIES,
-    copies: c.copies || l.copies ? new SentCopies(task.size, costs) : NO_COPIES,
+    copies: c.copies || l.copies ? new SentCopies(task.rank, task.size, costs) : NO_COPIES,
   };
 }
 

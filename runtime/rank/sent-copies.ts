@@ -13,7 +13,7 @@
 import { NO_METER, type CostMeter } from '../costs.js';
 import type { AppMessage } from '../wire.js';
 import type { MessageHooks } from './message-hooks.js';
-import { CopyArena, type ArenaCopy } from './copy-arena.js';
+import { CopyArena } from './copy-arena.js';
 
 export interface SenderCopies extends MessageHooks {
   /** Copies for `dest` with seq > after, oldest first. */
@@ -47,64 +47,40 @@ export const NO_COPIES: SenderCopies = {
   peakBytes: 0,
 };
 
-function payloadBytes(m: AppMessage): number {
-  return ArrayBuffer.isView(m.payload) ? (m.payload as ArrayBufferView).byteLength : 0;
-}
-
 /**
- * A kept copy: the message (its payload field unused when the bytes are in the arena), and
- * where its payload bytes live (null: `m.payload` is the copy, a clone or a restored one).
- */
-interface Kept {
-  m: AppMessage;
-  copy: ArenaCopy | null;
-}
-
-/** Payload bytes a kept copy holds (in the arena, or a typed array restored from a checkpoint). */
-function keptBytes(k: Kept): number {
-  return k.copy ? k.copy.bytes : payloadBytes(k.m);
-}
-
-/** A copy handed out of the arena (a resend, a checkpoint): its own bytes, not a view of a chunk. */
-function detached(k: Kept): AppMessage {
-  return k.copy ? { ...k.m, payload: CopyArena.detached(k.copy) } : k.m;
-}
-
-/** A copy as it is held: its payload a view of arena memory when it is there. */
-function viewed(k: Kept): AppMessage {
-  return k.copy ? { ...k.m, payload: CopyArena.view(k.copy) } : k.m;
-}
-
-/**
- * One destination's copies, oldest first (seq order). Copies leave from the front, often one
- * per delivery (acknowledgements): a head index instead of re-slicing the array every time.
+ * One destination's copies (arena refs), oldest first (seq order), in a typed array: no object
+ * per copy (copy-arena.ts says why). Copies leave from the front, often one per delivery
+ * (acknowledgements): a head index instead of re-slicing every time.
  */
 class CopyQueue {
-  private items: (Kept | undefined)[] = [];
+  private refs = new Float64Array(64);
   private head = 0;
+  private tail = 0;
 
-  push(k: Kept): void {
-    this.items.push(k);
-  }
-
-  /** The live copies, oldest first. */
-  list(): Kept[] {
-    return this.items.slice(this.head) as Kept[];
-  }
-
-  /** Drop copies from the front while their seq is <= bound. */
-  dropTo(bound: number, drop: (k: Kept) => void): void {
-    const items = this.items;
-    let h = this.head;
-    while (h < items.length && items[h]!.m.seq <= bound) {
-      drop(items[h]!);
-      items[h++] = undefined;
-    }
-    this.head = h;
-    if (h > 64 && 2 * h > items.length) {
-      this.items = items.slice(h);
+  push(ref: number): void {
+    if (this.tail === this.refs.length) {
+      // Full: grow if more than half is live, else move the live refs to the front.
+      const live = this.tail - this.head;
+      if (2 * live > this.refs.length) {
+        const grown = new Float64Array(2 * this.refs.length);
+        grown.set(this.refs.subarray(this.head, this.tail));
+        this.refs = grown;
+      } else this.refs.copyWithin(0, this.head, this.tail);
       this.head = 0;
+      this.tail = live;
     }
+    this.refs[this.tail++] = ref;
+  }
+
+  /** The live refs, oldest first. */
+  list(): Float64Array {
+    return this.refs.subarray(this.head, this.tail);
+  }
+
+  /** Drop refs from the front while `keep` refuses them. */
+  dropWhile(drop: (ref: number) => boolean): void {
+    while (this.head < this.tail && drop(this.refs[this.head]!)) this.head++;
+    if (this.head === this.tail) this.head = this.tail = 0;
   }
 }
 
@@ -115,7 +91,9 @@ export class SentCopies implements SenderCopies {
   peakBytes = 0;
 
   constructor(
-    size: number,
+    /** The sender: every copy is of a message it sent. */
+    private readonly rank: number,
+    private readonly size: number,
     private readonly costs: CostMeter = NO_METER,
   ) {
     this.byDest = Array.from({ length: size }, () => new CopyQueue());
@@ -124,36 +102,40 @@ export class SentCopies implements SenderCopies {
   /** Keep a snapshot of `m` (its payload may be transferred or changed by the job afterwards). */
   sending(m: AppMessage): void {
     const t0 = performance.now();
-    let kept: Kept;
-    if (ArrayBuffer.isView(m.payload)) {
-      kept = { m: { ...m, payload: null }, copy: this.arena.copy(m.payload as ArrayBufferView) };
-    } else {
-      kept = { m: { ...m, payload: structuredClone(m.payload) }, copy: null };
-    }
-    this.bytes += keptBytes(kept);
-    if (this.bytes > this.peakBytes) this.peakBytes = this.bytes;
-    this.byDest[m.dst]!.push(kept);
+    this.keep(m);
     this.costs.since('senderCopyMs', t0);
   }
 
+  private keep(m: AppMessage): void {
+    const ref = this.arena.keep(m);
+    this.bytes += this.arena.bytes(ref);
+    if (this.bytes > this.peakBytes) this.peakBytes = this.bytes;
+    this.byDest[m.dst]!.push(ref);
+  }
+
   after(dest: number, after: number): AppMessage[] {
-    return this.byDest[dest]!.list().filter((k) => k.m.seq > after).map(detached);
+    return this.select(dest, after, Infinity, true);
   }
 
   between(from: readonly number[], to: readonly number[]): AppMessage[] {
     const out: AppMessage[] = [];
-    this.byDest.forEach((q, d) => {
-      for (const k of q.list()) if (k.m.seq > from[d]! && k.m.seq <= to[d]!) out.push(viewed(k));
-    });
+    for (let d = 0; d < this.size; d++) out.push(...this.select(d, from[d]!, to[d]!, false));
+    return out;
+  }
+
+  /** Copies for `dest` with after < seq <= upTo, oldest first. */
+  private select(dest: number, after: number, upTo: number, detached: boolean): AppMessage[] {
+    const out: AppMessage[] = [];
+    for (const ref of this.byDest[dest]!.list()) {
+      const seq = this.arena.seq(ref);
+      if (seq > after && seq <= upTo) out.push(this.arena.read(ref, this.rank, dest, detached));
+    }
     return out;
   }
 
   load(list: AppMessage[]): void {
     this.clear();
-    for (const m of list) {
-      this.byDest[m.dst]!.push({ m, copy: null });
-      this.bytes += payloadBytes(m);
-    }
+    for (const m of list) this.keep(m);
   }
 
   prune(bounds: readonly number[]): void {
@@ -161,18 +143,25 @@ export class SentCopies implements SenderCopies {
   }
 
   pruneTo(dest: number, bound: number): void {
-    this.byDest[dest]!.dropTo(bound, this.dropOne); // called per delivery under acknowledgements: no closure each time
+    this.bound = bound;
+    this.byDest[dest]!.dropWhile(this.dropTo);
   }
 
-  private readonly dropOne = (k: Kept): void => this.drop(k);
+  private bound = 0;
+  private readonly dropTo = (ref: number): boolean => {
+    // Called per delivery under acknowledgements: one bound field, no closure each time.
+    if (this.arena.seq(ref) > this.bound) return false;
+    this.drop(ref);
+    return true;
+  };
 
-  private drop(k: Kept): void {
-    this.bytes -= keptBytes(k);
-    if (k.copy) this.arena.release(k.copy.chunk);
+  private drop(ref: number): void {
+    this.bytes -= this.arena.bytes(ref);
+    this.arena.release(ref);
   }
 
   clear(): void {
-    for (const q of this.byDest) for (const k of q.list()) this.drop(k);
+    for (const q of this.byDest) for (const ref of q.list()) this.drop(ref);
     this.byDest = this.byDest.map(() => new CopyQueue());
     this.bytes = 0;
   }

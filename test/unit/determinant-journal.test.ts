@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { appendFileSync, openSync, readFileSync, statSync, writeSync, closeSync } from 'node:fs';
 import { JournalWriter, journalPath, readJournal } from '../../dist/storage/determinant-journal.js';
+import { JournalRows } from '../../dist/storage/journal-rows.js';
 import { tempDir } from '../helpers.js';
 
 const rows = (from: number, n: number) => Array.from({ length: n }, (_, k) => ({ i: from + k, src: (from + k) % 3, seq: 10 + from + k }));
@@ -17,6 +18,22 @@ describe('determinant journal', () => {
     expect(r.rows.map((x) => x.i)).toEqual([1, 2, 3, 4, 5]);
     expect(r.rows[2]).toEqual({ i: 3, src: 1, seq: 99 });
     expect(r.damage).toBeNull();
+  });
+
+  it("the writer's rows in memory: appended in order, an index seen again replaced, an earlier one inserted, and pruned", () => {
+    const r = new JournalRows();
+    for (let i = 1; i <= 600; i++) r.set(i, i % 3, i + 10); // grows past its first block
+    r.set(300, 2, 99); // replaced
+    r.retain((i) => i % 2 === 0); // odd rows go
+    r.set(301, 1, 7); // inserted between 300 and 302
+    expect(r.size).toBe(301);
+    expect(r.between(298, 302)).toEqual([
+      { i: 300, src: 2, seq: 99 },
+      { i: 301, src: 1, seq: 7 },
+      { i: 302, src: 2, seq: 312 },
+    ]);
+    expect(r.between(-Infinity, 4).map((x) => x.i)).toEqual([2, 4]);
+    expect(r.between(600, Infinity)).toEqual([]);
   });
 
   it('a torn last record ends the journal (not damage), and the next writer writes over it', () => {

@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { RankComm } from '../../dist/runtime/rank/comm.js';
 import { ReplaySource } from '../../dist/runtime/rank/replay.js';
+import { toWire } from '../../dist/runtime/rank/mesh-wire.js';
 import type { AppMessage } from '../../dist/runtime/wire.js';
 
 type Listener = (m: AppMessage) => void;
@@ -23,7 +24,8 @@ function commWithWires(rank: number, size: number): { comm: RankComm; wire: (src
   comm.attach(peers);
   // Links were opened for every peer but this rank, in order.
   const order = peers.flatMap((e, p) => (e ? [p] : []));
-  return { comm, wire: (src) => listeners.get(order.indexOf(src))! };
+  // What arrives on a link is the wire form of the message (mesh-wire.ts).
+  return { comm, wire: (src) => (m) => listeners.get(order.indexOf(src))!(toWire(m) as never) };
 }
 
 const msg = (src: number, seq: number, payload: string): AppMessage => ({ k: 'm', src, dst: 2, seq, tag: 7, payload });

@@ -11,7 +11,7 @@
  * ranks' windows: a slow disk holds the ranks back instead of growing this queue.
  */
 import type { CkptStore } from '../../../storage/store.js';
-import type { LogRecord } from '../../../model/records.js';
+import { determinantCount, lastDelivery, type LogRecord } from '../../../model/records.js';
 import type { Link } from '../../transport/transport.js';
 import type { FromLogger, ToLogger } from '../../wire.js';
 
@@ -136,12 +136,14 @@ export class MessageLogger {
       let contents = false;
       for (const { rank, gen, rec } of batch) {
         if (gen !== this.gens[rank]) continue; // replaced while flushing: not this link's count
-        this.stats.records++;
-        this.records[rank]!++;
+        // A packed run counts as its rows: the rank counted one record per determinant.
+        const n = rec.k === 'arr' ? 1 : determinantCount(rec);
+        this.stats.records += n;
+        this.records[rank]! += n;
         touched.add(rank);
-        if (rec.k === 'del') {
-          this.stats.messages++;
-          this.durableUpTo[rank] = Math.max(this.durableUpTo[rank]!, rec.i);
+        if (rec.k !== 'arr') {
+          this.stats.messages += n;
+          this.durableUpTo[rank] = Math.max(this.durableUpTo[rank]!, lastDelivery(rec));
         } else {
           contents = true;
           const row = this.contentUpTo[rank]!;

@@ -55,7 +55,7 @@ export function receiverHooks(channel: LogChannel, dependencies: Dependencies, n
     },
     delivered: (m, d) => {
       if (d.replayed) return; // its determinant is on record already
-      channel.determinant(d.index, m, dependencies.current ?? undefined);
+      channel.determinant(d.index, m, dependencies);
       return channel.waitFor(need(m, d, channel));
     },
   };

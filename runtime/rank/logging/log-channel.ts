@@ -11,6 +11,7 @@
  */
 import type { FromLogger, ToLogger, AppMessage } from '../../wire.js';
 import type { LogRecord } from '../../../model/records.js';
+import type { Dependencies } from '../dependency-vector.js';
 import type { Endpoint, Link } from '../../transport/transport.js';
 import { deferred, type Deferred } from '../deferred.js';
 import type { SenderCopies } from '../sent-copies.js';
@@ -37,6 +38,8 @@ export class LogChannel {
   private syncs = new Map<number, Deferred<void>>();
   private nextSync = 1;
   private buffer: LogRecord[] = [];
+  /** The volatile buffer's determinants, packed (see PackedRows). */
+  private rows: PackedRows | null = null;
   private timer: NodeJS.Timeout | null = null;
   /** Time the job waited for durability or for room in the window. */
   waitMs = 0;
@@ -56,6 +59,7 @@ export class LogChannel {
     this.posted = 0;
     this.durableRecords = 0;
     this.buffer = [];
+    this.rows?.clear();
     const link = this.open(endpoint);
     this.link = link;
     link.listen((m) => {
@@ -83,14 +87,24 @@ export class LogChannel {
       return;
     }
     this.buffer.push(r);
-    if (this.buffer.length >= this.volatile.batch) this.ship();
-    else this.timer ??= setTimeout(() => this.ship(), this.volatile.flushMs);
+    this.buffered(this.volatile);
   }
 
-  /** Everything buffered goes to the logger, in one message. */
+  private buffered(volatile: VolatileBuffer): void {
+    if (this.buffer.length + (this.rows?.count ?? 0) >= volatile.batch) this.ship();
+    else this.timer ??= setTimeout(() => this.ship(), volatile.flushMs);
+  }
+
+  /**
+   * Everything buffered goes to the logger, in one message. Contents first: a determinant's
+   * content arrived, and was buffered, before its delivery, so a logger that commits a prefix
+   * of the message never holds a determinant without its content.
+   */
   private ship(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    const run = this.rows?.take();
+    if (run) this.buffer.push({ k: 'run', rows: run });
     if (this.buffer.length === 1) this.link?.post(this.buffer[0]!);
     else if (this.buffer.length > 1) this.link?.post({ k: 'batch', recs: this.buffer });
     this.buffer = [];
@@ -102,9 +116,16 @@ export class LogChannel {
     return this.posted;
   }
 
-  /** Log delivery `i` of `m`. */
-  determinant(i: number, m: AppMessage, dv: number[] | undefined): void {
-    this.post({ k: 'del', i, src: m.src, seq: m.seq, dv });
+  /** Log delivery `i` of `m`, with the vector `dependencies` has after it (if it tracks one). */
+  determinant(i: number, m: AppMessage, dependencies: Dependencies): void {
+    if (!this.volatile) {
+      this.post({ k: 'del', i, src: m.src, seq: m.seq, dv: dependencies.current ?? undefined });
+      return;
+    }
+    // Volatile: a row in the packed run, no object per delivery.
+    this.posted++;
+    (this.rows ??= new PackedRows(3 + dependencies.width)).push(i, m.src, m.seq, dependencies);
+    this.buffered(this.volatile);
   }
 
   /**
@@ -141,9 +162,53 @@ export class LogChannel {
   }
 
   close(): void {
+    this.rows?.clear();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.link?.close();
     this.link = null;
+  }
+}
+
+/**
+ * Determinant rows packed as the store keeps them (DeterminantRun: width, then rows of i, src,
+ * seq, dv...). Shipping a batch clones one typed array, not an object and a vector per row.
+ */
+class PackedRows {
+  private a: Float64Array;
+  private used = 1;
+  count = 0;
+
+  constructor(private readonly width: number) {
+    this.a = new Float64Array(1 + 256 * width);
+    this.a[0] = width;
+  }
+
+  push(i: number, src: number, seq: number, dependencies: Dependencies): void {
+    if (this.used + this.width > this.a.length) {
+      const grown = new Float64Array(2 * this.a.length);
+      grown.set(this.a);
+      this.a = grown;
+    }
+    const o = this.used;
+    this.a[o] = i;
+    this.a[o + 1] = src;
+    this.a[o + 2] = seq;
+    if (this.width > 3) dependencies.copyTo(this.a, o + 3);
+    this.used += this.width;
+    this.count++;
+  }
+
+  /** The rows so far (their own copy), and an empty buffer again; null when there are none. */
+  take(): Float64Array | null {
+    if (this.count === 0) return null;
+    const out = this.a.slice(0, this.used);
+    this.clear();
+    return out;
+  }
+
+  clear(): void {
+    this.used = 1;
+    this.count = 0;
   }
 }

@@ -29,7 +29,7 @@ export class SenderBasedLogging extends ChannelLogging implements RankLoggingSch
         // a choice (any-source), or where the dependency vector changed (with vectors of
         // choices only, a named-source delivery of a message that brings none logs nothing:
         // see dependency-vector.ts).
-        if (!d.replayed && (d.anySource || dependencies.changedAt === d.index)) channel.determinant(d.index, m, dependencies.current ?? undefined);
+        if (!d.replayed && (d.anySource || dependencies.changedAt === d.index)) channel.determinant(d.index, m, dependencies);
         return channel.waitFor(0); // room in the log window only
       },
     });
