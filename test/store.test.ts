@@ -148,3 +148,20 @@ describe('incremental checkpoints', () => {
     expect(incr.checkpoints.bytesWritten).toBeLessThan(full.checkpoints.bytesWritten / 2);
   });
 });
+
+describe('message log runs', () => {
+  it('a packed run as a rank ships it is stored cut where delivery indices skip, and a later run voids the rows it re-logs', async () => {
+    const store = await CkptStore.create(storePath(), {});
+    // width 4 (i, src, seq, one vector entry); deliveries 1, 2, then 5 (3 and 4 logged nothing).
+    const rows = Float64Array.of(4, 1, 1, 1, 0, 2, 2, 1, 0, 5, 1, 2, 3);
+    store.appendLogSync([{ rank: 0, rec: { k: 'run', rows } }]);
+    expect(store.determinants(0, 0, 10)).toEqual([
+      { i: 1, src: 1, seq: 1, dv: [0] },
+      { i: 2, src: 2, seq: 1, dv: [0] },
+      { i: 5, src: 1, seq: 2, dv: [3] },
+    ]);
+    // Re-executed from delivery 1: its new row 2 voids the old 2 and 5.
+    store.appendLogSync([{ rank: 0, rec: { k: 'run', rows: Float64Array.of(4, 2, 1, 7, 9) } }]);
+    expect(store.determinants(0, 0, 10).map((d) => [d.i, d.seq])).toEqual([[1, 1], [2, 7]]);
+  });
+});
