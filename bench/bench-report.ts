@@ -1,7 +1,7 @@
 /** `ckpt bench` output: the goals verdicts, bench.md, and the SVG charts. */
 import type { IntervalRow, RateRow } from './intervals.js';
 import type { Row } from './protocol-matrix.js';
-import { attributed } from './charts.js';
+import { attributed, PEER_WAIT } from './charts.js';
 import type { Summary } from './stats.js';
 import type { SavingsResult } from './savings.js';
 import type { ClusterResult } from './cluster.js';
@@ -152,10 +152,12 @@ function costLines(r: BenchResult): string[] {
     if (!base) continue;
     for (const x of rows) {
       if (x === base) continue;
-      const a = attributed(x, base.runMs.median);
+      const a = attributed(x, base);
       const c = x.costs;
       const ck = x.checkpoints ? `${x.checkpoints}${x.forcedCheckpoints ? ` (${x.forcedCheckpoints})` : ''}` : '-';
-      out.push(`| ${job}${base.protocol === 'none' ? '' : ' (vs coordinated)'} | ${x.protocol} | ${f(a.total)} | ${f(c.barrier, 1)} | ${f(c.blocking, 1)} | ${f(c.writeWait, 1)} | ${f(c.log, 1)} | ${f(c.snapshots, 1)} | ${f(c.senderCopies, 1)} | ${f(c.checksumEncode, 1)} | ${f(a.other)} | ${f(c.offCriticalPath)} | ${f(c.piggybackPerMessage, 1)} | ${ck} |`);
+      const peers = a.parts.find((p) => p.label === PEER_WAIT.label)!.ms;
+      const cpu = c.cpuMs && base.costs.cpuMs ? f(c.cpuMs - base.costs.cpuMs) : '-';
+      out.push(`| ${job}${base.protocol === 'none' ? '' : ' (vs coordinated)'} | ${x.protocol} | ${f(a.total)} | ${f(c.barrier, 1)} | ${f(c.blocking, 1)} | ${f(c.writeWait, 1)} | ${f(c.log, 1)} | ${f(c.snapshots, 1)} | ${f(c.senderCopies, 1)} | ${f(c.checksumEncode, 1)} | ${f(peers, 1)} | ${f(a.other)} | ${f(c.offCriticalPath)} | ${cpu} | ${f(c.piggybackPerMessage, 1)} | ${ck} |`);
     }
   }
   return out;
@@ -191,10 +193,10 @@ export function markdown(r: BenchResult): string {
     '',
     '## Where the failure-free overhead is paid (ms per rank, medians; overhead.svg stacks it)',
     '',
-    'Measured by the runtime where it is paid (report `costs`). "Off the critical path": checkpoint writes that ran while the rank went on (LMDB\'s write thread and the disk); they cost a rank only the CPU they take from it on 2 cores.',
+    'Measured by the runtime where it is paid (report `costs`). "Waiting for peers": time in receives beyond what the job without fault tolerance spends there; ranks that exchange halos every step run in lockstep, so one rank\'s pause (an independent checkpoint, a copy) stalls the others. "Off the critical path": checkpoint writes that ran while the rank went on (LMDB\'s write thread and the disk); they cost a rank only the CPU they take from it. "Process CPU": the extra CPU of the whole process over the run (every thread: ranks, coordinator, the collector\'s and compiler\'s helpers, write threads), not per rank; on a machine whose cores the ranks fill, CPU spent by other threads is taken from the ranks, which is most of what stays "not attributed".',
     '',
-    '| job | protocol | overhead ms | barrier | message blocking | waiting for writes | waiting for the log | snapshot copies | sender copies | checksums/encoding | not attributed | off the critical path | values piggybacked per message | checkpoints (forced) |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| job | protocol | overhead ms | barrier | message blocking | waiting for writes | waiting for the log | snapshot copies | sender copies | checksums/encoding | waiting for peers | not attributed | off the critical path | process CPU ms (all threads, vs baseline) | values piggybacked per message | checkpoints (forced) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...costLines(r),
     '',
     '## Protocols side by side',

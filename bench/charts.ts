@@ -13,10 +13,17 @@ export const COST_PARTS: { key: keyof RowCosts; label: string; color: string }[]
   { key: 'checksumEncode', label: 'checksums/encoding', color: '#6a1b9a' },
 ];
 
-/** What the runtime attributed of a row's overhead (ms per rank), and what is left. */
-export function attributed(x: Row, baseMs: number): { total: number; parts: { label: string; color: string; ms: number }[]; other: number } {
-  const total = x.runMs.median - baseMs;
+/** Waiting for peers beyond what the job without fault tolerance waits: a pause's cost to the ranks in lockstep with it. */
+export const PEER_WAIT = { label: 'waiting for peers', color: '#ffb300' };
+
+/**
+ * What the runtime attributed of a row's overhead (ms per rank), and what is left. `base`:
+ * the row it is compared with (its run time, and the waiting for peers it has of its own).
+ */
+export function attributed(x: Row, base: Pick<Row, 'runMs' | 'costs'>): { total: number; parts: { label: string; color: string; ms: number }[]; other: number } {
+  const total = x.runMs.median - base.runMs.median;
   const parts = COST_PARTS.map((p) => ({ label: p.label, color: p.color, ms: x.costs[p.key] as number }));
+  parts.push({ ...PEER_WAIT, ms: Math.max(0, x.costs.peerWait - base.costs.peerWait) });
   const sum = parts.reduce((a, p) => a + p.ms, 0);
   return { total, parts, other: Math.max(0, total - sum) };
 }
@@ -26,12 +33,12 @@ export function attributed(x: Row, baseMs: number): { total: number; parts: { la
  * measured it was paid; the grey rest is what no measurement accounts for (scheduling on a
  * shared machine, cache effects, per-message work too small to time one by one).
  */
-export function overheadSvg(rows: Row[], baseMs: number): string {
+export function overheadSvg(rows: Row[], base: Pick<Row, 'runMs' | 'costs'>): string {
   const w = 760;
   const barH = 22;
   const legendH = 44;
   const h = 60 + rows.length * (barH + 10) + legendH;
-  const items = rows.map((x) => ({ x, a: attributed(x, baseMs) }));
+  const items = rows.map((x) => ({ x, a: attributed(x, base) }));
   const max = Math.max(1, ...items.map(({ a }) => Math.max(a.total, a.parts.reduce((s, p) => s + p.ms, 0))));
   const x0 = 230;
   const scale = (ms: number) => (ms / max) * (w - x0 - 110);
@@ -47,7 +54,7 @@ export function overheadSvg(rows: Row[], baseMs: number): string {
     return `<text x="10" y="${y + 16}">${x.protocol}</text>${segs.join('')}<text x="${(at + 5).toFixed(1)}" y="${y + 16}">${a.total.toFixed(0)} ms = ${x.overheadPct.toFixed(1)}%</text>`;
   });
   const ly = h - legendH + 8;
-  const legend = [...COST_PARTS, { label: 'not attributed', color: '#bdbdbd' }].map((p, i) => {
+  const legend = [...COST_PARTS, PEER_WAIT, { label: 'not attributed', color: '#bdbdbd' }].map((p, i) => {
     const lx = 10 + (i % 4) * 185;
     const yy = ly + Math.floor(i / 4) * 18;
     return `<rect x="${lx}" y="${yy}" width="12" height="12" fill="${p.color}"/><text x="${lx + 16}" y="${yy + 10}">${p.label}</text>`;

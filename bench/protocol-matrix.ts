@@ -97,6 +97,10 @@ export interface RowCosts {
   offCriticalPath: number;
   /** Integers piggybacked per application message. */
   piggybackPerMessage: number;
+  /** Waiting in receives for peers (the job without fault tolerance waits too: compare). */
+  peerWait: number;
+  /** CPU of the whole process over the run, every thread, ms (not per rank); 0 if not reported. */
+  cpuMs: number;
 }
 
 function rowCosts(rs: Report[]): RowCosts {
@@ -112,6 +116,8 @@ function rowCosts(rs: Report[]): RowCosts {
     checksumEncode: per((c) => c.writeMs.checksumEncode),
     offCriticalPath: per((c) => c.writeMs.offCriticalPath),
     piggybackPerMessage: med((r) => (r.costs && r.messages.sent ? r.costs.piggybackedValues / r.messages.sent : 0)),
+    peerWait: per((c) => c.blockedMs.peers ?? 0),
+    cpuMs: med((r) => r.timing.cpuMs ?? 0),
   };
 }
 

@@ -95,7 +95,9 @@ function costLine(r: Report): string | null {
   const pig = c.piggybackedValues > 0 ? `; ${c.piggybackedValues} values piggybacked` : '';
   if (shown.length === 0 && !bg && !pig) return null;
   const list = shown.length ? shown.map(([k, v]) => `${k} ${per(v)}`).join(', ') : 'nothing on the rank threads';
-  return `  costs        per rank: ${list}${bg}${pig}`;
+  // Not a cost by itself (every job waits in receives): compare with the job under --checkpoint none.
+  const peers = c.blockedMs.peers > 0 ? `; waited for peers ${per(c.blockedMs.peers)}` : '';
+  return `  costs        per rank: ${list}${bg}${pig}${peers}`;
 }
 
 export function progressLine(job: string, p: Progress): string {

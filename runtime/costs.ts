@@ -24,6 +24,14 @@ export const COST_KINDS = [
   'senderCopyMs',
   /** Integers piggybacked on application messages (dependency vectors, cic index, acknowledgements). */
   'piggybackedValues',
+  /**
+   * Waiting in a receive for a message not yet there. Not a protocol cost by itself: the job
+   * without fault tolerance waits too (imbalance, latency). What a protocol adds to it is what
+   * a rank's own pauses cost its peers: ranks exchanging halos every step run in lockstep, so
+   * a pause of one (an independent checkpoint, a copy) stalls the others. The bench reports
+   * the difference against the job without fault tolerance.
+   */
+  'peerWaitMs',
 ] as const;
 
 export type CostKind = (typeof COST_KINDS)[number];

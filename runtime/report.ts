@@ -46,7 +46,12 @@ export interface FailureRecord {
  * - checkpoints: basic (the protocol's schedule) and forced (cic, before a delivery).
  */
 export interface CostBreakdown {
-  blockedMs: { checkpointBarrier: number; messageBlocking: number; checkpointWrite: number; log: number };
+  /**
+   * `peers`: waiting in receives for messages not yet there. The job without fault tolerance
+   * waits too; what a protocol adds to it is its pauses' cost to the ranks in lockstep with
+   * the paused one (compare with the same job under --checkpoint none).
+   */
+  blockedMs: { checkpointBarrier: number; messageBlocking: number; checkpointWrite: number; log: number; peers: number };
   copyMs: { snapshots: number; senderCopies: number };
   writeMs: { rankThread: number; checksumEncode: number; offCriticalPath: number };
   piggybackedValues: number;
@@ -87,7 +92,13 @@ export interface Report {
    * wallMs: the whole call; startupMs: until every rank was ready; runMs: from the start signal
    * to the last rank finishing (what throughput figures use); stepsPerSecond: steps / runMs.
    */
-  timing: { wallMs: number; startupMs: number; runMs: number; checkpointMs: number; loggingMs: number; recoveryMs: number; stepsPerSecond: number };
+  /**
+   * `cpuMs`: CPU time of the ckpt process over `runMs`, every thread (ranks, coordinator, the
+   * collector's and compiler's helpers, LMDB's write thread, libuv's pool): on a machine whose
+   * cores the ranks fill, what other threads take is taken from the ranks. Absent when the
+   * run never started.
+   */
+  timing: { wallMs: number; startupMs: number; runMs: number; checkpointMs: number; loggingMs: number; recoveryMs: number; stepsPerSecond: number; cpuMs?: number };
   /** Under uncoordinated / cic, `committed` counts every flushed checkpoint, `basic` + `forced`. */
   checkpoints: {
     committed: number;

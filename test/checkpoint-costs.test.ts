@@ -42,6 +42,22 @@ describe('independent checkpoints save only the copies a recovery line can need'
   });
 });
 
+describe('sender copies are taken after the message left, and a handed-over buffer is detached whatever the protocol', () => {
+  it.each([
+    ['none', 'none'],
+    ['uncoordinated', 'none'],
+    ['coordinated', 'optimistic'],
+  ] as const)('--checkpoint %s --logging %s: the job sees its sent buffers detached, and a crash recovers to the failure-free digest', async (checkpoint, logging) => {
+    const job = join(ROOT, 'test/fixtures/transfer-probe-job.mjs');
+    const free = await run({ job, ranks: 3, steps: 30, checkpoint: 'none' });
+    expect(free.result.visibleAfterSend).toBe(0);
+    const r = await run({ job, ranks: 3, steps: 30, interval: 10, checkpoint, logging, ...(checkpoint === 'none' ? {} : { crash: ['1@17'] }) });
+    expect(r.result.visibleAfterSend).toBe(0);
+    expect(r.result.digest).toBe(free.result.digest);
+    if (checkpoint !== 'none') expect(r.failures).toHaveLength(1);
+  });
+});
+
 describe('cic saves the step-start state without a copy per step where the job says so', () => {
   it.each(['cavity', 'heat'])('%s: --verify checks the declaration at every forced checkpoint and the digest matches the failure-free run', async (job) => {
     const param = job === 'cavity' ? ['n=48'] : ['n=48'];
@@ -61,6 +77,16 @@ describe('cic saves the step-start state without a copy per step where the job s
 });
 
 describe('the report breaks the failure-free cost down where it is paid', () => {
+  it('time a rank spends in a receive for a peer that has not sent yet is reported as waiting for peers, with the process CPU', async () => {
+    // Rank 1 spins 20 ms before each send; rank 0 waits for it, 10 steps.
+    const r = await run({ job: join(ROOT, 'test/fixtures/slow-sender-job.mjs'), ranks: 2, steps: 10, checkpoint: 'none' });
+    expect(r.result.total).toBe(10);
+    expect(r.costs!.blockedMs.peers).toBeGreaterThanOrEqual(0.8 * 10 * 20);
+    expect(r.costs!.blockedMs.peers).toBeLessThan(r.ranks * r.timing.runMs);
+    // At least rank 1's spinning, which is CPU.
+    expect(r.timing.cpuMs).toBeGreaterThanOrEqual(0.8 * 10 * 20);
+  });
+
   it('coordinated checkpoints block the ranks (barrier, writes, message blocking); independent ones write off the critical path', async () => {
     const co = await run({ job: 'heat', ranks: 3, steps: 60, interval: 20, checkpoint: 'coordinated' });
     expect(co.costs!.blockedMs.messageBlocking).toBeGreaterThan(0);

@@ -84,6 +84,8 @@ export class RunEngine {
   private ending = false;
   private readonly t0 = performance.now();
   private startedAt: number | null = null;
+  /** Process CPU (every thread: ranks, the coordinator, V8's and libuv's helpers) when the run began. */
+  private cpuAtStart: NodeJS.CpuUsage | null = null;
 
   constructor(
     private readonly config: RunConfig,
@@ -291,6 +293,7 @@ export class RunEngine {
     const wasRecovery = this.pendingFailures.length > 0;
     if (this.startedAt === null) {
       this.startedAt = now;
+      this.cpuAtStart = process.cpuUsage();
       this.report.timing.startupMs = now - this.t0;
     }
     this.pendingFailures = [];
@@ -404,6 +407,7 @@ export class RunEngine {
           fired: this.fired,
           t0: this.t0,
           startedAt: this.startedAt,
+          cpuAtStart: this.cpuAtStart,
           times: this.times,
         }),
       );

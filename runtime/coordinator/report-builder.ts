@@ -34,6 +34,7 @@ export interface Completion {
   /** performance.now() at the call's start, and when every rank was first ready. */
   t0: number;
   startedAt: number | null;
+  cpuAtStart: NodeJS.CpuUsage | null;
   /** The shared block the ranks add their cost figures to (costs.ts). */
   times: Float64Array;
 }
@@ -57,6 +58,11 @@ export function completeReport(r: Report, c: Completion): Report {
   r.timing.wallMs = now - c.t0;
   r.timing.runMs = now - (c.startedAt ?? c.t0);
   r.timing.stepsPerSecond = steps / (r.timing.runMs / 1000);
+  // Over the same span as runMs. Threads of remote workers (--nats) are not in it.
+  if (c.cpuAtStart) {
+    const cpu = process.cpuUsage(c.cpuAtStart);
+    r.timing.cpuMs = (cpu.user + cpu.system) / 1000;
+  }
   const unfired = config.crashes.map((spec, i) => ({ spec, i })).filter(({ i }) => !c.fired.has(i));
   for (const { spec } of unfired) (r.warnings ??= []).push(`--crash ${formatCrashSpec(spec)} never fired: the job ended after step ${steps}`);
   const choice = c.intervals.describe();
@@ -77,7 +83,7 @@ export function completeReport(r: Report, c: Completion): Report {
  */
 function costBreakdown(r: Report, c: Costs): CostBreakdown {
   return {
-    blockedMs: { checkpointBarrier: c.checkpointBarrierMs, messageBlocking: c.messageBlockingMs, checkpointWrite: c.writeWaitMs, log: r.timing.loggingMs },
+    blockedMs: { checkpointBarrier: c.checkpointBarrierMs, messageBlocking: c.messageBlockingMs, checkpointWrite: c.writeWaitMs, log: r.timing.loggingMs, peers: c.peerWaitMs },
     copyMs: { snapshots: c.snapshotCopyMs, senderCopies: c.senderCopyMs },
     writeMs: { rankThread: c.writeWaitMs + c.checksumEncodeMs, checksumEncode: c.checksumEncodeMs, offCriticalPath: c.backgroundWriteMs },
     piggybackedValues: c.piggybackedValues,

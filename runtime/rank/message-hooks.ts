@@ -18,7 +18,7 @@ export interface Delivery {
 }
 
 export interface MessageHooks {
-  /** A message is about to leave: piggyback, keep a copy (called in composition order). */
+  /** A message is about to leave: piggyback (called in composition order; the sender copy is taken after it left, comm.ts). */
   sending?(m: AppMessage): void;
   /** A message came off the wire (not a duplicate), before it is queued. */
   arrived?(m: AppMessage): void;

@@ -109,7 +109,7 @@ export class RankRuntime {
       const store = this.store;
       const storedDeterminants = store ? (from: number, to: number) => store.determinantsSync(t.rank, from, to) : undefined;
       this.logging = loggingScheme(t, { dependencies: this.dependencies, copies: this.copies, storedDeterminants }, openPort);
-      this.comm.install([this.dependencies, this.logging.hooks, this.checkpointing.hooks, this.copies], this.copies);
+      this.comm.install([this.dependencies, this.logging.hooks, this.checkpointing.hooks], this.copies);
       this.logging.connect(t.logPort);
       const t0 = performance.now();
       this.control.listen((m) => this.onControl(m));
@@ -156,9 +156,12 @@ export class RankRuntime {
     this.comm.onActivity = () => this.beat();
     this.comm.onTraffic = () => Atomics.add(this.status, base + SLOT_TRAFFIC, 1);
     this.comm.onDelivered = (i) => Atomics.store(this.status, base + SLOT_DELIVERED, i);
+    let waitingSince = 0;
     this.comm.onWait = (on) => {
       if (on) Atomics.store(this.status, base + SLOT_WAIT_TAG, on.tag);
       Atomics.store(this.status, base + SLOT_WAIT, on ? on.source : WAIT_NONE);
+      if (on) waitingSince = performance.now();
+      else this.costs.since('peerWaitMs', waitingSince);
     };
     if (t.traceBuffer) this.comm.tracer = new Tracer(t.traceBuffer, t.rank);
   }

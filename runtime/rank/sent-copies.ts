@@ -12,10 +12,16 @@
  */
 import { NO_METER, type CostMeter } from '../costs.js';
 import type { AppMessage } from '../wire.js';
-import type { MessageHooks } from './message-hooks.js';
 import { CopyArena } from './copy-arena.js';
 
-export interface SenderCopies extends MessageHooks {
+export interface SenderCopies {
+  /**
+   * Whether copies are kept at all. The communicator then posts payloads by structured clone
+   * even where the job asked for a transfer, and calls `keep` once the message has left.
+   */
+  readonly keeps: boolean;
+  /** Keep a copy of `m`, which has just been posted (its payload is intact; the job may change it from now on). */
+  keep(m: AppMessage): void;
   /** Copies for `dest` with seq > after, oldest first. */
   after(dest: number, after: number): AppMessage[];
   /**
@@ -37,6 +43,8 @@ export interface SenderCopies extends MessageHooks {
 }
 
 export const NO_COPIES: SenderCopies = {
+  keeps: false,
+  keep: () => {},
   after: () => [],
   between: () => [],
   load: () => {},
@@ -99,14 +107,15 @@ export class SentCopies implements SenderCopies {
     this.byDest = Array.from({ length: size }, () => new CopyQueue());
   }
 
-  /** Keep a snapshot of `m` (its payload may be transferred or changed by the job afterwards). */
-  sending(m: AppMessage): void {
+  readonly keeps = true;
+
+  keep(m: AppMessage): void {
     const t0 = performance.now();
-    this.keep(m);
+    this.hold(m);
     this.costs.since('senderCopyMs', t0);
   }
 
-  private keep(m: AppMessage): void {
+  private hold(m: AppMessage): void {
     const ref = this.arena.keep(m);
     this.bytes += this.arena.bytes(ref);
     if (this.bytes > this.peakBytes) this.peakBytes = this.bytes;
@@ -135,7 +144,7 @@ export class SentCopies implements SenderCopies {
 
   load(list: AppMessage[]): void {
     this.clear();
-    for (const m of list) this.keep(m);
+    for (const m of list) this.hold(m);
   }
 
   prune(bounds: readonly number[]): void {

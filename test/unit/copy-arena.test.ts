@@ -9,9 +9,9 @@ describe('sender copies', () => {
   it('keep what was sent, whatever the job does to its array afterwards, with the same element type', () => {
     const c = new SentCopies(0, 2);
     const a = Float64Array.of(1.5, 2.5, 3.5);
-    c.sending(msg(1, 1, a));
-    c.sending(msg(1, 2, Uint8Array.of(7)));
-    c.sending(msg(1, 3, { x: [1] }));
+    c.keep(msg(1, 1, a));
+    c.keep(msg(1, 2, Uint8Array.of(7)));
+    c.keep(msg(1, 3, { x: [1] }));
     a.fill(0);
     const [m1, m2, m3] = c.after(1, 0);
     expect(m1!.payload).toBeInstanceOf(Float64Array);
@@ -55,7 +55,7 @@ describe('sender copies', () => {
     expect(third).toBe(second - (second % 2 ** 32));
     expect([...(arena.read(third, 0, 1, false).payload as Uint8Array)]).toEqual([9]);
     const c = new SentCopies(0, 3);
-    for (let seq = 1; seq <= 4; seq++) c.sending(msg(2, seq, new Float64Array(4)));
+    for (let seq = 1; seq <= 4; seq++) c.keep(msg(2, seq, new Float64Array(4)));
     c.prune([0, 0, 2]);
     expect(c.after(2, 0).map((m: any) => m.seq)).toEqual([3, 4]);
     expect(c.bytes).toBe(2 * 32);
