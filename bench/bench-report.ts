@@ -1,7 +1,7 @@
 /** `ckpt bench` output: the goals verdicts, bench.md, and the SVG charts. */
 import type { IntervalRow, RateRow } from './intervals.js';
 import type { Row } from './protocol-matrix.js';
-import { attributed, PEER_WAIT } from './charts.js';
+import { attributed } from './charts.js';
 import type { Summary } from './stats.js';
 import type { SavingsResult } from './savings.js';
 import type { ClusterResult } from './cluster.js';
@@ -155,9 +155,8 @@ function costLines(r: BenchResult): string[] {
       const a = attributed(x, base);
       const c = x.costs;
       const ck = x.checkpoints ? `${x.checkpoints}${x.forcedCheckpoints ? ` (${x.forcedCheckpoints})` : ''}` : '-';
-      const peers = a.parts.find((p) => p.label === PEER_WAIT.label)!.ms;
       const cpu = c.cpuMs && base.costs.cpuMs ? f(c.cpuMs - base.costs.cpuMs) : '-';
-      out.push(`| ${job}${base.protocol === 'none' ? '' : ' (vs coordinated)'} | ${x.protocol} | ${f(a.total)} | ${f(c.barrier, 1)} | ${f(c.blocking, 1)} | ${f(c.writeWait, 1)} | ${f(c.log, 1)} | ${f(c.snapshots, 1)} | ${f(c.senderCopies, 1)} | ${f(c.checksumEncode, 1)} | ${f(peers, 1)} | ${f(a.other)} | ${f(c.offCriticalPath)} | ${cpu} | ${f(c.piggybackPerMessage, 1)} | ${ck} |`);
+      out.push(`| ${job}${base.protocol === 'none' ? '' : ' (vs coordinated)'} | ${x.protocol} | ${f(a.total)} | ${f(c.barrier, 1)} | ${f(c.blocking, 1)} | ${f(c.writeWait, 1)} | ${f(c.log, 1)} | ${f(c.snapshots, 1)} | ${f(c.senderCopies, 1)} | ${f(c.checksumEncode, 1)} | ${f(a.peers, 1)} | ${f(a.other)} | ${f(c.offCriticalPath)} | ${cpu} | ${f(c.piggybackPerMessage, 1)} | ${ck} |`);
     }
   }
   return out;

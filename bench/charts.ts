@@ -20,12 +20,12 @@ export const PEER_WAIT = { label: 'waiting for peers', color: '#ffb300' };
  * What the runtime attributed of a row's overhead (ms per rank), and what is left. `base`:
  * the row it is compared with (its run time, and the waiting for peers it has of its own).
  */
-export function attributed(x: Row, base: Pick<Row, 'runMs' | 'costs'>): { total: number; parts: { label: string; color: string; ms: number }[]; other: number } {
+export function attributed(x: Row, base: Pick<Row, 'runMs' | 'costs'>): { total: number; parts: { label: string; color: string; ms: number }[]; peers: number; other: number } {
   const total = x.runMs.median - base.runMs.median;
-  const parts = COST_PARTS.map((p) => ({ label: p.label, color: p.color, ms: x.costs[p.key] as number }));
-  parts.push({ ...PEER_WAIT, ms: Math.max(0, x.costs.peerWait - base.costs.peerWait) });
+  const peers = Math.max(0, x.costs.peerWait - base.costs.peerWait);
+  const parts = [...COST_PARTS.map((p) => ({ label: p.label, color: p.color, ms: x.costs[p.key] as number })), { ...PEER_WAIT, ms: peers }];
   const sum = parts.reduce((a, p) => a + p.ms, 0);
-  return { total, parts, other: Math.max(0, total - sum) };
+  return { total, parts, peers, other: Math.max(0, total - sum) };
 }
 
 /**

@@ -85,7 +85,7 @@ class CopyQueue {
     return this.refs.subarray(this.head, this.tail);
   }
 
-  /** Drop refs from the front while `keep` refuses them. */
+  /** Drop refs from the front for as long as `drop` accepts them (it releases each one it accepts). */
   dropWhile(drop: (ref: number) => boolean): void {
     while (this.head < this.tail && drop(this.refs[this.head]!)) this.head++;
     if (this.head === this.tail) this.head = this.tail = 0;
