@@ -68,6 +68,8 @@ export interface LmdbCheck {
   lastPage: number;
   /** Highest page number a committed tree references (-1 when every tree is empty). */
   highestReferenced: number;
+  /** Every page a committed tree references (meta pages excluded), ascending. */
+  referencedPages: number[];
   /** Named databases found in the main tree. */
   databases: string[];
   /** The main tree (which names the databases) was read without a problem. */
@@ -147,6 +149,7 @@ class Checker {
       txnid,
       lastPage: this.lastPage,
       highestReferenced: this.highest,
+      referencedPages: [...this.seen].filter((p) => p > 1).sort((x, y) => x - y),
       databases: this.databases,
       mainSound: meta >= 0 && this.mainProblems === 0,
       mainEntries: this.mainEntries,
