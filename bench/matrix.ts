@@ -112,7 +112,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     // of the same bytes is measured in every round, right after the checkpoints it is compared with.
     const big = await interleave(rounds, {
       coordinated: async () => {
-        const r = await runJob({ job: 'cavity', ranks, steps: 30, interval: 10, param: [`n=${bigN}`], store: join(work, `big-${runs++}`) });
+        // Ten rounds: the first two write fresh files, the rest write over the spares that
+        // collection leaves (storage/block-files.ts), as every later checkpoint of a long job does.
+        const r = await runJob({ job: 'cavity', ranks, steps: 110, interval: 10, param: [`n=${bigN}`], store: join(work, `big-${runs++}`) });
         bigReports.push(r);
         return r.checkpoints.bytesWritten / 1e6 / (r.checkpoints.writeMs / 1000);
       },

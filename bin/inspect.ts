@@ -60,6 +60,7 @@ export async function inspectStore(dir: string) {
         : { round: 0, ranks: Array.from({ length: config.ranks }, (_, rank) => ({ rank, checkpointStep: 0, round: 0, initial: true })) },
       checkpoints: perRank,
       storedBlockBytes: store.storedBlockBytes(),
+      spareBlockBytes: store.spareBlockBytes(),
       // Determinants live in LMDB (the logger's) and in the ranks' own journals (pessimistic, sender-based).
       logs: logSizes(store.log, config.ranks).map((l, rank) => {
         const j = journals[rank]!;
@@ -86,7 +87,8 @@ export function formatInspect(i: Awaited<ReturnType<typeof inspectStore>>): stri
   out.push(`  durability   ${c.durability} (${c.durability === 'flushed' ? "fsync'd: survives a power loss" : 'in the OS, not fsync\'d: survives the crash of any process, not a power loss'})`);
   if (c.nats && c.replicas > 0) out.push(`  stable copy  JetStream bucket ${bucketName(c.storeId)} (${c.replicas} replica(s)) on ${c.nats.join(', ')}; this directory mirrors it`);
   out.push(`  line         round ${i.recoveryLine.round}: ${i.recoveryLine.ranks.map((r) => `rank ${r.rank}@${r.checkpointStep}`).join(', ')}`);
-  out.push(`  checkpoints  (${bytes(i.storedBlockBytes)} of block data stored)`);
+  const spares = i.spareBlockBytes ? `; ${bytes(i.spareBlockBytes)} in spare files that the next checkpoints write over` : '';
+  out.push(`  checkpoints  (${bytes(i.storedBlockBytes)} of block data stored${spares})`);
   i.checkpoints.forEach((list, rank) => {
     const items = list.map((k) => `step ${k.step} round ${k.round} ${bytes(k.bytesWritten)}${k.incremental ? ' incr' : ' full'} ${k.committed ? 'committed' : 'tentative'}`);
     out.push(`    rank ${rank}: ${items.length ? items.join('; ') : '(none: restarts from the initial state)'}`);

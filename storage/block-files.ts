@@ -12,14 +12,24 @@
  * never truncates a file that an older manifest still names. A file no manifest references is
  * garbage: removed after the LMDB transaction that dropped its last reference is durable (a
  * crash in between leaves an unreferenced file, never a reference to a missing one).
+ *
+ * Recycling (as PostgreSQL recycles WAL segments): up to one garbage file per rank is kept as
+ * a spare (`spare-ID`) instead of being removed, and the next checkpoint claims a spare by
+ * renaming it and writes over it in place. Writing into blocks the file system has already
+ * allocated skips the allocation (and the freeing of the old file's extents) that made writes
+ * to fresh files on this ext4 machine run anywhere between 530 and 1770 MB/s for two ranks
+ * writing 46 MB each at once; over spares the same writes ran at 1930-2070 MB/s, steadily
+ * (raw write+fdatasync of one fresh file: 1520-1630 MB/s). A spare may be longer than what is
+ * written over it: readers take blocks by offset and length, and the tail is never read.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, rmSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
 export const BLOCK_DIR = 'blocks';
 const NAME = /^r(\d+)-(\d+)-([0-9a-f]{8})\.blk$/;
+const SPARE = /^spare-[0-9a-f]{8}$/;
 
 export function blockFileName(rank: number, round: number, id: string): string {
   return `r${rank}-${round}-${id}.blk`;
@@ -35,7 +45,10 @@ export function newFileId(): string {
   return randomBytes(4).toString('hex');
 }
 
-/** Write `chunks` one after the other into a new file; resolves once they (and its name) are durable. */
+/**
+ * Write `chunks` one after the other into the file `name`, over a spare if there is one, else
+ * into a new file; resolves once they (and its name) are durable.
+ */
 export async function writeBlockFile(
   storeDir: string,
   name: string,
@@ -47,17 +60,20 @@ export async function writeBlockFile(
 ): Promise<void> {
   const dir = join(storeDir, BLOCK_DIR);
   mkdirSync(dir, { recursive: true });
-  const fh = await open(join(dir, name), 'wx');
+  const fh = await open(join(dir, name), claimSpare(dir, name) ? 'r+' : 'wx');
   try {
     const half = Math.ceil(chunks.length / 2);
     let k = 0;
+    let at = 0;
     // Batches of chunks per write: one system call per batch, not per 256 KiB block.
     const BATCH = 64;
     while (k < chunks.length) {
       const end = Math.min(chunks.length, k + BATCH, k < half ? half : chunks.length);
-      const written = fh.writev(chunks.slice(k, end));
+      const batch = chunks.slice(k, end);
+      const written = fh.writev(batch, at);
       during?.(k, end);
       await written;
+      for (const c of batch) at += c.byteLength;
       k = end;
       if (k === half && midWrite) {
         if (flush) await fh.datasync();
@@ -70,6 +86,22 @@ export async function writeBlockFile(
   }
   // The file's directory entry must be durable too before a manifest names it.
   if (flush) syncDir(dir);
+}
+
+/**
+ * Rename a spare to `name`; false when there is none. Ranks claim spares concurrently: a
+ * rename is atomic, so a spare another rank took first is simply gone (ENOENT), try the next.
+ */
+function claimSpare(dir: string, name: string): boolean {
+  for (const spare of readdirSync(dir).filter((f) => SPARE.test(f))) {
+    try {
+      renameSync(join(dir, spare), join(dir, name));
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  return false;
 }
 
 function syncDir(dir: string): void {
@@ -119,13 +151,32 @@ export function listBlockFiles(storeDir: string, rank: number | null): string[] 
   });
 }
 
-/** Remove block files no manifest references any more (call once that is durable in LMDB). */
-export function removeBlockFiles(storeDir: string, names: Iterable<string>, flush: boolean): number {
+/** Spare block files in the store (see recycling, above). */
+export function listSpares(storeDir: string): string[] {
+  try {
+    return readdirSync(join(storeDir, BLOCK_DIR)).filter((f) => SPARE.test(f));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+}
+
+/**
+ * Retire block files no manifest references any more (call once that is durable in LMDB): up
+ * to `spares` files are kept as spares, counting those already there; the rest are removed.
+ * Returns how many block files were retired.
+ */
+export function retireBlockFiles(storeDir: string, names: Iterable<string>, flush: boolean, spares: number): number {
+  const dir = join(storeDir, BLOCK_DIR);
+  let room = spares - listSpares(storeDir).length;
   let n = 0;
   for (const name of names) {
-    rmSync(join(storeDir, BLOCK_DIR, name), { force: true });
+    if (room > 0) {
+      renameSync(join(dir, name), join(dir, `spare-${newFileId()}`));
+      room--;
+    } else rmSync(join(dir, name), { force: true });
     n++;
   }
-  if (n && flush) syncDir(join(storeDir, BLOCK_DIR));
+  if (n && flush) syncDir(dir);
   return n;
 }

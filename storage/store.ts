@@ -22,7 +22,7 @@ import type { CommittedLine, LogRecord, Manifest } from '../model/records.js';
 import { encode, packr } from './codec.js';
 import { examineStore, liveLock, type StoreExamination, type StoreFormat, type StoreLock, type StoreVerdict } from './integrity.js';
 import { fsError } from './fs-errors.js';
-import { BLOCK_DIR, listBlockFiles, parseBlockFileName, removeBlockFiles } from './block-files.js';
+import { BLOCK_DIR, listBlockFiles, listSpares, parseBlockFileName, retireBlockFiles } from './block-files.js';
 
 /** A rank's block files a collection may remove: not referenced, and of a round below `below`. */
 interface FileSweep {
@@ -394,7 +394,8 @@ export class CkptStore {
       const s = byRank.get(f.rank);
       return s !== undefined && !s.referenced.has(name) && f.round < s.below;
     });
-    return removeBlockFiles(this.dir, dead, this.flushes);
+    // One spare per rank: each rank's next checkpoint writes over one (block-files.ts).
+    return retireBlockFiles(this.dir, dead, this.flushes, (this.config as { ranks?: number } | undefined)?.ranks ?? 1);
   }
 
   /** One transaction of log records (the logger's group commit); resolves once they are on disk. */
@@ -453,6 +454,13 @@ export class CkptStore {
       });
     }
     return out;
+  }
+
+  /** Bytes of the spare block files kept for the next checkpoints to write over (block-files.ts). */
+  spareBlockBytes(): number {
+    let n = 0;
+    for (const name of listSpares(this.dir)) n += statSync(join(this.dir, BLOCK_DIR, name)).size;
+    return n;
   }
 
   storedBlockBytes(): number {

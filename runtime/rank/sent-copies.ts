@@ -16,11 +16,11 @@ import { CopyArena } from './copy-arena.js';
 
 export interface SenderCopies {
   /**
-   * Whether copies are kept at all. The communicator then posts payloads by structured clone
-   * even where the job asked for a transfer, and calls `keep` once the message has left.
+   * Whether copies are kept at all. The communicator then calls `keep` once the message has
+   * left, or just before it transfers a buffer the job handed over.
    */
   readonly keeps: boolean;
-  /** Keep a copy of `m`, which has just been posted (its payload is intact; the job may change it from now on). */
+  /** Keep a copy of `m`, whose payload is intact (the job may change or hand it over right after). */
   keep(m: AppMessage): void;
   /** Copies for `dest` with seq > after, oldest first. */
   after(dest: number, after: number): AppMessage[];
