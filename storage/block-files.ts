@@ -22,7 +22,7 @@
  * (raw write+fdatasync of one fresh file: 1520-1630 MB/s). A spare may be longer than what is
  * written over it: readers take blocks by offset and length, and the tail is never read.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -60,7 +60,8 @@ export async function writeBlockFile(
 ): Promise<void> {
   const dir = join(storeDir, BLOCK_DIR);
   mkdirSync(dir, { recursive: true });
-  const fh = await open(join(dir, name), claimSpare(dir, name) ? 'r+' : 'wx');
+  // O_NOFOLLOW: a spare is written in place only if it is still a file of its own (see writableInPlace).
+  const fh = await open(join(dir, name), claimSpare(dir, name) ? constants.O_RDWR | constants.O_NOFOLLOW : 'wx');
   try {
     const half = Math.ceil(chunks.length / 2);
     let k = 0;
@@ -95,6 +96,7 @@ export async function writeBlockFile(
 function claimSpare(dir: string, name: string): boolean {
   for (const spare of readdirSync(dir).filter((f) => SPARE.test(f))) {
     try {
+      if (!writableInPlace(join(dir, spare))) continue;
       renameSync(join(dir, spare), join(dir, name));
       return true;
     } catch (e) {
@@ -151,6 +153,16 @@ export function listBlockFiles(storeDir: string, rank: number | null): string[] 
   });
 }
 
+/**
+ * Whether a file may be written over: a regular file with no other name. A symbolic link or a
+ * file hard-linked elsewhere (a store copied with `cp -al`) would carry the write to a file
+ * that is not this store's alone: such a file is never a spare.
+ */
+function writableInPlace(path: string): boolean {
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  return st !== undefined && st.isFile() && st.nlink === 1;
+}
+
 /** Spare block files in the store (see recycling, above). */
 export function listSpares(storeDir: string): string[] {
   try {
@@ -168,10 +180,11 @@ export function listSpares(storeDir: string): string[] {
  */
 export function retireBlockFiles(storeDir: string, names: Iterable<string>, flush: boolean, spares: number): number {
   const dir = join(storeDir, BLOCK_DIR);
-  let room = spares - listSpares(storeDir).length;
+  // Spares that cannot be written over (see writableInPlace) do not count: they are never claimed.
+  let room = spares - listSpares(storeDir).filter((f) => writableInPlace(join(dir, f))).length;
   let n = 0;
   for (const name of names) {
-    if (room > 0) {
+    if (room > 0 && writableInPlace(join(dir, name))) {
       renameSync(join(dir, name), join(dir, `spare-${newFileId()}`));
       room--;
     } else rmSync(join(dir, name), { force: true });

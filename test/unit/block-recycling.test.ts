@@ -1,6 +1,6 @@
 /** Block files are recycled (storage/block-files.ts): retired files become spares that the next checkpoints write over. */
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 import { join } from 'node:path';
 import { listSpares, readBlock, retireBlockFiles, writeBlockFile } from '../../dist/storage/block-files.js';
@@ -43,6 +43,26 @@ describe('block file recycling', () => {
     expect(listSpares(store)).toHaveLength(1);
     expect(retireBlockFiles(store, names.slice(2), true, 1)).toBe(1);
     expect(readdirSync(join(store, 'blocks'))).toHaveLength(1);
+  });
+
+  it('never writes through a spare that is a symbolic link or has another name (a hard-linked copy): a new file is written instead', async () => {
+    const store = tempDir();
+    const outside = tempDir();
+    mkdirSync(join(store, 'blocks'));
+    writeFileSync(join(outside, 'victim'), 'keep me');
+    writeFileSync(join(outside, 'linked'), 'keep me too');
+    symlinkSync(join(outside, 'victim'), join(store, 'blocks', 'spare-00000001'));
+    linkSync(join(outside, 'linked'), join(store, 'blocks', 'spare-00000002'));
+    const c = chunk(64);
+    await writeBlockFile(store, 'r0-2-00000003.blk', [c], true);
+    expect(readFileSync(join(outside, 'victim'), 'utf8')).toBe('keep me');
+    expect(readFileSync(join(outside, 'linked'), 'utf8')).toBe('keep me too');
+    expect(readBlock(store, 'r0-2-00000003.blk', 0, 64)).toEqual(c);
+    // Nor does collection make one of them a spare: a linked block file is removed (its other name stays).
+    linkSync(join(outside, 'linked'), join(store, 'blocks', 'r0-1-00000004.blk'));
+    expect(retireBlockFiles(store, ['r0-1-00000004.blk'], true, 4)).toBe(1);
+    expect(existsSync(join(store, 'blocks', 'r0-1-00000004.blk'))).toBe(false);
+    expect(listSpares(store)).toHaveLength(2);
   });
 
   it('lets concurrent writers each claim a different spare, or write a new file', async () => {
