@@ -36,6 +36,8 @@ const EXIT_STATUS = {
   ERR_STORE_LOCKED: 3,
   ERR_STORE_EXISTS: 3,
   ERR_STORE_FINISHED: 3,
+  /** A store file has another name elsewhere (a hard-linked copy): writing it would change both. */
+  ERR_STORE_SHARED: 3,
   /** The store's file system refused: full, read-only, permissions, a path through a file. */
   ERR_STORE_IO: 3,
 } as const satisfies Record<string, 1 | 2 | 3>;

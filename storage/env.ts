@@ -4,7 +4,8 @@
  */
 import { open, type RootDatabase } from 'lmdb';
 import { BLOCK_DIR } from './block-files.js';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { JOURNAL_FILE } from './determinant-journal.js';
 
 export const STORE_FILES = ['data.mdb', 'lock.mdb'];
@@ -21,6 +22,18 @@ export function dirState(dir: string): StoreDirState {
   const ours = (f: string) => STORE_FILES.includes(f) || f === BLOCK_DIR || JOURNAL_FILE.test(f) || (f.endsWith('.tmp') && JOURNAL_FILE.test(f.slice(0, -4)));
   if (files.includes('data.mdb') && files.every(ours)) return 'lmdb';
   return 'foreign';
+}
+
+/**
+ * The store's files that have another name too (a hard link: a store copied with `cp -al`, or
+ * linked by hand). LMDB and the journals write their files in place, so writing to such a
+ * store would change the other copy as well: it is refused before anything is written.
+ */
+export function sharedFiles(dir: string): string[] {
+  const shared = (path: string) => (lstatSync(path, { throwIfNoEntry: false })?.nlink ?? 1) > 1;
+  const top = readdirSync(dir).filter((f) => f === 'data.mdb' || JOURNAL_FILE.test(f));
+  const blocks = existsSync(join(dir, BLOCK_DIR)) ? readdirSync(join(dir, BLOCK_DIR)).map((f) => join(BLOCK_DIR, f)) : [];
+  return [...top, ...blocks].filter((f) => shared(join(dir, f)));
 }
 
 export interface EnvOptions {

@@ -13,7 +13,7 @@ import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path';
 import type { Database, RootDatabase } from 'lmdb';
 import { CkptError } from '../model/errors.js';
-import { dirState, openEnv } from './env.js';
+import { dirState, openEnv, sharedFiles } from './env.js';
 import { DB_META, FORMAT_KEY, STORE_MAGIC, STORE_VERSION, firedKey, isFiredKey, type BlockKey, type ManifestKey } from './layout.js';
 import { applyReplicated, openDatabases, type CodecDB, type Databases } from './databases.js';
 import type { ReplicaKey, StoreReplica } from './replica.js';
@@ -69,6 +69,13 @@ export function refusal(dir: string, v: StoreVerdict, readOnly: boolean): CkptEr
       const more = v.problems.length > 1 ? ` (and ${v.problems.length - 1} more problem${v.problems.length > 2 ? 's' : ''}: 'ckpt inspect --store ${dir}' lists them)` : '';
       return new CkptError('ERR_STORE_CORRUPT', `store '${dir}' is corrupt: ${v.problems[0]}${more}; it was left untouched`);
     }
+  }
+}
+
+function refuseShared(dir: string): void {
+  const shared = sharedFiles(dir);
+  if (shared.length) {
+    throw new CkptError('ERR_STORE_SHARED', `store '${dir}' shares ${shared.length === 1 ? `its file ${shared[0]}` : `${shared.length} files (${shared[0]}, ...)`} with another directory (hard links): writing to it would change that copy too; copy the store with 'cp -r' and resume the copy; it was left untouched`);
   }
 }
 
@@ -143,6 +150,7 @@ export class CkptStore {
       throw refused ?? new CkptError('ERR_STORE_EXISTS', `store '${dir}' already holds a run: use 'ckpt resume --store ${dir}' to finish it, or choose another --store`);
     }
     if (state === 'foreign') throw new CkptError('ERR_STORE_FOREIGN', `'${dir}' is not empty and is not a ckpt store; refusing to write into it`);
+    if (state === 'lmdb') refuseShared(dir);
     let store: CkptStore;
     try {
       writableAncestor(dir);
@@ -178,6 +186,7 @@ export class CkptStore {
     const examination = options.examination ?? (await CkptStore.examine(dir));
     const refused = refusal(dir, examination.verdict, options.readOnly ?? false);
     if (refused) throw refused;
+    if (!options.readOnly) refuseShared(dir);
     let store: CkptStore;
     try {
       store = new CkptStore(dir, openEnv(dir, { readOnly: options.readOnly }));
