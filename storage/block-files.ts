@@ -185,8 +185,13 @@ export function retireBlockFiles(storeDir: string, names: Iterable<string>, flus
   let n = 0;
   for (const name of names) {
     if (room > 0 && writableInPlace(join(dir, name))) {
-      renameSync(join(dir, name), join(dir, `spare-${newFileId()}`));
-      room--;
+      try {
+        renameSync(join(dir, name), join(dir, `spare-${newFileId()}`));
+        room--;
+      } catch (e) {
+        // Already gone (as rmSync's `force` tolerates below): nothing to retire.
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
     } else rmSync(join(dir, name), { force: true });
     n++;
   }

@@ -9,7 +9,7 @@
  */
 import { blockId, blockRefs } from './manifest-blocks.js';
 import { hostname } from 'node:os';
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Database, RootDatabase } from 'lmdb';
 import { CkptError } from '../model/errors.js';
@@ -468,7 +468,7 @@ export class CkptStore {
   /** Bytes of the spare block files kept for the next checkpoints to write over (block-files.ts). */
   spareBlockBytes(): number {
     let n = 0;
-    for (const name of listSpares(this.dir)) n += statSync(join(this.dir, BLOCK_DIR, name)).size;
+    for (const name of listSpares(this.dir)) n += lstatSync(join(this.dir, BLOCK_DIR, name), { throwIfNoEntry: false })?.size ?? 0;
     return n;
   }
 
