@@ -91,18 +91,28 @@ export interface DeterminantRun {
 
 export type LogRecord = ContentRecord | DeterminantRecord | DeterminantRun;
 
+/** Rows in a packed run (`DeterminantRun.rows`, as stored). */
+export function runRowCount(rows: Float64Array): number {
+  return (rows.length - 1) / rows[0]!;
+}
+
+/** The delivery index of a packed run's last row, read without decoding the rows (0: no rows). */
+export function runLastIndex(rows: Float64Array): number {
+  return rows.length > 1 ? rows[rows.length - rows[0]!]! : 0;
+}
+
 /** Determinants a record holds. */
 export function determinantCount(r: LogRecord): number {
   if (r.k === 'arr') return 0;
   if (r.k === 'del') return 1;
-  return (r.rows.length - 1) / r.rows[0]!;
+  return runRowCount(r.rows);
 }
 
 /** The highest delivery index a record determines (0: none). */
 export function lastDelivery(r: LogRecord): number {
   if (r.k === 'arr') return 0;
   if (r.k === 'del') return r.i;
-  return r.rows.length > 1 ? r.rows[r.rows.length - r.rows[0]!]! : 0;
+  return runLastIndex(r.rows);
 }
 
 // ---------------------------------------------------------------- checkpoints

@@ -10,9 +10,7 @@
  * message. Single determinant records (DET) of stores written before runs are still read.
  */
 import type { CodecDB } from './databases.js';
-import type { DeterminantRecord, Manifest } from '../model/records.js';
-
-import type { LogRecord } from '../model/records.js';
+import { runLastIndex, runRowCount, type DeterminantRecord, type LogRecord, type Manifest } from '../model/records.js';
 
 const DET = 0;
 const CONTENT = 1;
@@ -53,7 +51,7 @@ function voidFrom(log: CodecDB, rank: number, i: number): void {
   for (const { key, value } of log.range<[number, number, number], Float64Array>({ start: [rank, RUN, i], end: [rank, RUN], reverse: true, limit: 1 })) {
     // The run's last row says whether anything is void: decode its rows only then (the
     // logger does this once per run it writes).
-    if (lastIndexOf(value) < i) break;
+    if (runLastIndex(value) < i) break;
     void log.remove(key);
     const kept = rowsOf(value).filter((d) => d.i < i);
     if (kept.length) writeRun(log, rank, kept.map((d) => ({ k: 'del', ...d })));
@@ -94,10 +92,6 @@ function writeRun(log: CodecDB, rank: number, run: readonly DeterminantRecord[])
   });
   void log.put([rank, RUN, run[0]!.i], a);
 }
-
-/** A run's width is its first value; its last row's delivery index, read without decoding rows. */
-const lastIndexOf = (a: Float64Array): number => a[a.length - a[0]!]!;
-const rowCount = (a: Float64Array): number => (a.length - 1) / a[0]!;
 
 function rowsOf(a: Float64Array): (StoredDeterminant & { i: number })[] {
   const width = a[0]!;
@@ -164,9 +158,9 @@ export function collectLog(log: CodecDB, m: Manifest): number {
   // every row of them cost the logger's thread (which shares the cores with the ranks) about
   // 30 ms per 1500 steps on traffic.
   for (const { key, value } of log.range<[number, number, number], Float64Array>({ start: [m.rank, RUN], end: [m.rank, RUN, m.counters.delivered + 1] })) {
-    if (lastIndexOf(value) > m.counters.delivered) continue;
+    if (runLastIndex(value) > m.counters.delivered) continue;
     void log.remove(key);
-    removed += rowCount(value);
+    removed += runRowCount(value);
   }
   for (const key of log.keys<[number, number, number, number]>({ start: [m.rank, CONTENT], end: [m.rank, CONTENT + 1] })) {
     if (key[3] <= (m.counters.recvSeq[key[2]] ?? 0)) {

@@ -1,104 +1,68 @@
 /**
- * A model of large checkpoint writes (storage/block-files.ts), without the runtime: two threads
- * each write 46 MB at once (64 blocks of 256 KiB per writev, then fdatasync and an fsync of the
- * directory), into fresh files or over spares renamed into place, rounds interleaved, with the
- * raw baseline of the bench (one thread, a fresh file) after each round. The previous round's
- * files are retired as the store does: removed (fresh) or renamed to spares (recycled).
+ * Large checkpoint writes through the store's own block-file code (storage/block-files.ts),
+ * without the rest of the runtime: two threads each write 46 MB at once with `writeBlockFile`
+ * (64 blocks of 256 KiB per writev, fdatasync, fsync of the directory), rounds interleaved
+ * between two stores. After each round the previous round's files are retired with
+ * `retireBlockFiles`: in one store with no spares allowed (every write goes to a fresh file,
+ * as before recycling), in the other with one per thread (writes go over spares). The raw
+ * baseline of the bench (one thread, a fresh file) follows each round.
  *
  *   node dist/bench/models/recycled-files.js [rounds=8] [MB per thread=46]
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { blockFileName, newFileId, retireBlockFiles, writeBlockFile } from '../../storage/block-files.js';
 import { rawWriteMBps } from '../raw-disk.js';
 
 const BLOCK = 256 * 1024;
-const BATCH = 64;
 
 interface Job {
-  file: string;
-  recycle: boolean;
+  store: string;
+  name: string;
 }
 
-function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
-}
-
-async function writer(dir: string, bytes: number): Promise<void> {
+function writer(bytes: number): void {
   const data = randomFillSync(new Uint8Array(bytes));
   const chunks: Uint8Array[] = [];
   for (let o = 0; o < bytes; o += BLOCK) chunks.push(data.subarray(o, Math.min(bytes, o + BLOCK)));
   parentPort!.on('message', (job: Job) => {
-    void (async () => {
-      const t0 = performance.now();
-      let flags: string | number = 'wx';
-      if (job.recycle) {
-        for (const spare of readdirSync(dir).filter((f) => f.startsWith('spare-'))) {
-          try {
-            renameSync(join(dir, spare), job.file);
-            flags = 'r+';
-            break;
-          } catch (e) {
-            if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-          }
-        }
-      }
-      const fh = await open(job.file, flags);
-      let at = 0;
-      for (let k = 0; k < chunks.length; k += BATCH) {
-        const batch = chunks.slice(k, k + BATCH);
-        await fh.writev(batch, at);
-        for (const c of batch) at += c.byteLength;
-      }
-      await fh.datasync();
-      await fh.close();
-      syncDir(dir);
-      parentPort!.postMessage(performance.now() - t0);
-    })();
+    const t0 = performance.now();
+    void writeBlockFile(job.store, job.name, chunks, true).then(() => parentPort!.postMessage(performance.now() - t0));
   });
 }
 
 async function main(): Promise<void> {
   const rounds = Number(process.argv[2] ?? 8);
   const bytes = Math.round(Number(process.argv[3] ?? 46) * 1e6);
-  const dir = mkdtempSync(join(tmpdir(), 'ckpt-recycle-'));
-  mkdirSync(dir, { recursive: true });
-  const workers = [0, 1].map(() => new Worker(new URL(import.meta.url), { workerData: { dir, bytes } }));
-  const round = (names: string[], recycle: boolean) =>
-    Promise.all(workers.map((w, i) => new Promise<number>((resolve) => { w.once('message', resolve); w.postMessage({ file: names[i]!, recycle } satisfies Job); })));
-  const kept: Record<'fresh' | 'recycled', string[][]> = { fresh: [], recycled: [] };
-  let gen = 0;
+  const root = mkdtempSync(join(tmpdir(), 'ckpt-recycle-'));
+  const stores = { fresh: { dir: join(root, 'fresh'), spares: 0 }, recycled: { dir: join(root, 'recycled'), spares: 2 } };
+  const workers = [0, 1].map(() => new Worker(new URL(import.meta.url), { workerData: { bytes } }));
+  const write = (store: string, names: string[]) =>
+    Promise.all(workers.map((w, i) => new Promise<number>((resolve) => { w.once('message', resolve); w.postMessage({ store, name: names[i]! } satisfies Job); })));
+  const previous: Record<keyof typeof stores, string[]> = { fresh: [], recycled: [] };
   console.log(`two threads x ${(bytes / 1e6).toFixed(0)} MB at once, MB/s of the slower; raw = one thread, one fresh file of both threads' bytes`);
   try {
     for (let r = 1; r <= rounds; r++) {
       const line: string[] = [`round ${r}`];
       for (const mode of ['fresh', 'recycled'] as const) {
-        const names = [0, 1].map((i) => join(dir, `${mode}-${gen}-${i}.blk`));
-        gen++;
-        const ms = await round(names, mode === 'recycled');
-        kept[mode].push(names);
-        if (kept[mode].length > 1) {
-          for (const f of kept[mode].shift()!) {
-            if (mode === 'recycled') renameSync(f, join(dir, `spare-${gen}-${f.slice(-5)}`));
-            else rmSync(f);
-          }
-          syncDir(dir);
-        }
+        const { dir, spares } = stores[mode];
+        const names = [0, 1].map((rank) => blockFileName(rank, r, newFileId()));
+        const ms = await write(dir, names);
+        retireBlockFiles(dir, previous[mode], true, spares);
+        previous[mode] = names;
         line.push(`${mode} ${((2 * bytes) / 1e3 / Math.max(...ms)).toFixed(0)}`);
       }
-      line.push(`raw ${rawWriteMBps(dir, 2 * bytes).toFixed(0)}`);
+      line.push(`raw ${rawWriteMBps(root, 2 * bytes).toFixed(0)}`);
       console.log(line.join('  '));
     }
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   }
 }
 
 if (isMainThread) await main();
-else await writer((workerData as { dir: string }).dir, (workerData as { bytes: number }).bytes);
+else writer((workerData as { bytes: number }).bytes);

@@ -234,39 +234,31 @@ export class RankComm implements Comm {
     const seq = ++this.counters.sendSeq[dest]!;
     let body = payload;
     const transfer: ArrayBuffer[] = [];
-    let handedOver: ArrayBuffer | null = null;
     const keeps = this.copies.keeps;
     if (ArrayBuffer.isView(payload)) {
       const view = payload as ArrayBufferView;
       const whole = view.byteOffset === 0 && view.byteLength === view.buffer.byteLength;
       // Structured clone copies a view's whole underlying buffer; send only the viewed bytes.
       if (!whole) body = (view as unknown as { slice(): ArrayBufferView }).slice();
-      else if (options.transfer && view.buffer instanceof ArrayBuffer) {
-        if (keeps) handedOver = view.buffer;
-        else transfer.push(view.buffer);
-      }
+      else if (options.transfer && view.buffer instanceof ArrayBuffer) transfer.push(view.buffer);
       this.bytesSent += view.byteLength;
     }
     const m: AppMessage = { k: 'm', src: this.rank, dst: dest, seq, tag, payload: body };
     this.hooks.sending(m); // piggybacks (and a pessimistic flush) before it leaves
     this.tracer?.record(TRACE_SEND, dest, seq); // before it leaves: a receive never precedes its send
-    if (handedOver) {
-      // A buffer the job handed over is copied first and then transferred, as without copies:
-      // the job sees it detached whatever the protocol. Posting it by clone and detaching it
-      // afterwards cost about 4 us more per message (a clone post, then a structuredClone to
-      // detach): traffic (512 B payloads, 3 ranks on 2 cores) optimistic 502 -> 474 ms, 7
-      // interleaved runs; cavity uncoordinated unchanged (2759 vs 2769 ms).
-      this.copies.keep(m);
-      this.links[dest]!.post(toWire(m), [handedOver] as never);
-    } else {
-      this.links[dest]!.post(toWire(m), transfer as never);
-      // Otherwise the sender copy is taken once the message has left, not before: the job may
-      // change its buffer from now on, but a copy before the post delayed every message by
-      // its length, and a peer in lockstep that found its message missing went to sleep and
-      // was woken (cavity n=192, uncoordinated, 9 interleaved runs: 2893 -> 2775 ms, the job
-      // without fault tolerance 2593).
-      if (keeps) this.copies.keep(m);
-    }
+    // A buffer the job handed over (a transfer) is copied first, as the transfer detaches it:
+    // the job sees it detached whatever the protocol. (Posting it by clone and detaching it
+    // afterwards cost about 4 us more per message: traffic, 512 B payloads, 3 ranks on 2
+    // cores, optimistic 502 -> 474 ms, 7 interleaved runs; cavity uncoordinated unchanged,
+    // 2759 vs 2769 ms.) Otherwise the copy is taken once the message has left, not before:
+    // the job may change its buffer from now on, but a copy before the post delayed every
+    // message by its length, and a peer in lockstep that found its message missing went to
+    // sleep and was woken (cavity n=192, uncoordinated, 9 interleaved runs: 2893 -> 2775 ms,
+    // the job without fault tolerance 2593).
+    const copyFirst = keeps && transfer.length > 0;
+    if (copyFirst) this.copies.keep(m);
+    this.links[dest]!.post(toWire(m), transfer as never);
+    if (keeps && !copyFirst) this.copies.keep(m);
     this.messagesSent++;
     this.onTraffic();
     this.onActivity();
