@@ -35,6 +35,11 @@ describe('block files', () => {
     // Retired files are kept as spares for the next checkpoints to write over: one per rank at most.
     expect(spares(store).length).toBeGreaterThan(0);
     expect(spares(store).length).toBeLessThanOrEqual(2);
+    // inspect counts their bytes apart from the block data the checkpoints reference.
+    const sizes = spares(store).reduce((n, f) => n + statSync(join(store, 'blocks', f)).size, 0);
+    const i = cli(['inspect', '--store', store, '--json']);
+    expect(i.status).toBe(0);
+    expect(JSON.parse(i.stdout).spareBlockBytes).toBe(sizes);
   });
 
   // Not uncoordinated: on a lockstep job its line never advances (the domino effect), so
