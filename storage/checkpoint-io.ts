@@ -70,8 +70,12 @@ function bytes(a: TypedArray): Uint8Array {
 }
 
 /** Message fields that mean something only to the receiver that holds them now. */
-function portable({ arrival: _a, rec: _r, ...m }: AppMessage): AppMessage {
-  return m;
+export function portable(m: AppMessage): AppMessage {
+  // The rank's envelopes carry every optional field, unset ones as undefined (one hidden
+  // class: runtime/rank/mesh-wire.ts); what is stored keeps only the fields that are set.
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(m)) if (v !== undefined && k !== 'arrival' && k !== 'rec') out[k] = v;
+  return out as unknown as AppMessage;
 }
 
 export class CheckpointIO {

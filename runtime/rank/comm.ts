@@ -13,7 +13,7 @@ import type { Endpoint, Link, PeerRow } from '../transport/transport.js';
 import { ANY, type Comm, type Message, type Payload, type ReduceOp, type SendOptions } from './comm-api.js';
 import { Mailbox } from './mailbox.js';
 import type { AppMessage, MarkerMessage, MeshMessage, Regenerated } from '../wire.js';
-import { fromWire, toWire, type WireMessage } from './mesh-wire.js';
+import { envelope, fromWire, toWire, type WireMessage } from './mesh-wire.js';
 import { CkptError } from '../../model/errors.js';
 import { NO_COPIES, type SenderCopies } from './sent-copies.js';
 import { composeHooks, type MessageHooks } from './message-hooks.js';
@@ -243,7 +243,7 @@ export class RankComm implements Comm {
       else if (options.transfer && view.buffer instanceof ArrayBuffer) transfer.push(view.buffer);
       this.bytesSent += view.byteLength;
     }
-    const m: AppMessage = { k: 'm', src: this.rank, dst: dest, seq, tag, payload: body };
+    const m = envelope(this.rank, dest, seq, tag, body);
     this.hooks.sending(m); // piggybacks (and a pessimistic flush) before it leaves
     this.tracer?.record(TRACE_SEND, dest, seq); // before it leaves: a receive never precedes its send
     // A buffer the job handed over (a transfer) is copied first, as the transfer detaches it:

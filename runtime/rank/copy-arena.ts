@@ -19,6 +19,7 @@
  * gone goes back to a small pool and is written again.
  */
 import type { AppMessage } from '../wire.js';
+import { envelope } from './mesh-wire.js';
 
 /** Bytes per chunk; a copy larger than this gets a chunk of its own. */
 export const CHUNK_BYTES = 1 << 20;
@@ -54,6 +55,16 @@ interface Chunk {
   live: number;
   /** Views of the whole chunk, one per element type, made once: a copy allocates no view of its own. */
   readonly views: (TypedArray | undefined)[];
+}
+
+/**
+ * A whole number read from a Float64 slot, as V8 keeps small integers (a Smi). Read as it is, it
+ * is a boxed double, and the first envelope given one (at a checkpoint, which reads copies back)
+ * changed the envelopes' field representation from Smi: every optimized send and receive path
+ * deoptimized ("wrong map", mesh-wire.ts `envelope`). `x | 0` is exact within the Smi range.
+ */
+function whole(x: number): number {
+  return x >= -0x40000000 && x < 0x40000000 ? x | 0 : x;
 }
 
 function typeCode(view: ArrayBufferView): number {
@@ -134,12 +145,12 @@ export class CopyArena {
     const chunk = this.chunks[Math.floor(ref / SPAN)]!;
     const h = chunk.f64;
     const o = this.slot(ref);
-    const m: AppMessage = { k: 'm', src, dst, seq: h[o + SEQ]!, tag: h[o + TAG]!, payload: null };
+    const m = envelope(src, dst, whole(h[o + SEQ]!), whole(h[o + TAG]!), null);
     const dvLen = h[o + DV_LEN]!;
-    if (dvLen) m.dv = Array.from(h.subarray(o + HEADER, o + HEADER + dvLen));
-    if (!Number.isNaN(h[o + DI])) m.di = h[o + DI]!;
-    if (!Number.isNaN(h[o + IX])) m.ix = h[o + IX]!;
-    if (!Number.isNaN(h[o + ACK])) m.ack = h[o + ACK]!;
+    if (dvLen) m.dv = Array.from(h.subarray(o + HEADER, o + HEADER + dvLen), whole);
+    if (!Number.isNaN(h[o + DI])) m.di = whole(h[o + DI]!);
+    if (!Number.isNaN(h[o + IX])) m.ix = whole(h[o + IX]!);
+    if (!Number.isNaN(h[o + ACK])) m.ack = whole(h[o + ACK]!);
     const code = h[o + TYPE]!;
     if (code === OBJECT) {
       m.payload = detached ? structuredClone(this.objects.get(ref)) : this.objects.get(ref);
@@ -183,7 +194,9 @@ export class CopyArena {
 
   private newChunk(bytes: number): number {
     const buffer = bytes === CHUNK_BYTES && this.pool.length ? this.pool.pop()! : new ArrayBuffer(Math.ceil(bytes / 8) * 8);
-    const chunk: Chunk = { buffer, f64: new Float64Array(buffer), used: 0, live: 0, views: [] };
+    // Views slots made up front: an empty array filled at index `code` later changed its elements
+    // kind, and the first view of each new chunk deoptimized `keep` (wrong map).
+    const chunk: Chunk = { buffer, f64: new Float64Array(buffer), used: 0, live: 0, views: new Array<TypedArray | undefined>(VIEW_TYPES.length).fill(undefined) };
     const id = this.freeIds.length ? this.freeIds.pop()! : this.chunks.length;
     this.chunks[id] = chunk;
     return id;

@@ -18,6 +18,7 @@
  */
 import { ANY } from './comm-api.js';
 import type { AppMessage } from '../wire.js';
+import { envelope } from './mesh-wire.js';
 import { CkptError } from '../../model/errors.js';
 import type { StoredContent, StoredDeterminant } from '../../storage/message-log.js';
 
@@ -69,7 +70,10 @@ export class ReplaySource {
     // Channel state first (it arrived before the cut), then logged arrivals in arrival order.
     for (const m of channelState) this.add(m);
     for (const c of [...logged.values()].sort((a, b) => a.at - b.at)) {
-      this.add({ k: 'm', src: c.src, dst: rank, seq: c.seq, tag: c.tag, payload: c.payload, dv: c.dv, di: c.di });
+      const m = envelope(c.src, rank, c.seq, c.tag, c.payload);
+      m.dv = c.dv;
+      m.di = c.di;
+      this.add(m);
     }
   }
 
