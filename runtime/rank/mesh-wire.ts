@@ -23,8 +23,9 @@ const ABSENT = -1;
  * message of a new kind (a checkpoint's first acknowledgement, the first allreduce) deoptimized
  * the rank's hot code ("wrong map": the send and receive paths and the job's step, each
  * recompiled on a thread that takes a core from the ranks). One shape from the start: cavity
- * n=192, 2 ranks, 4000 steps, uncoordinated, 5 interleaved runs 2944 -> 2836 ms, the job
- * without fault tolerance 2607 -> 2634 (`node --trace-deopt`: no wrong-map deopts left).
+ * n=192, 2 ranks, 4000 steps, uncoordinated 2994 -> 2881 ms (5 interleaved runs; the job
+ * without fault tolerance 2633 and 2642) and 2896 -> 2842 (7 runs; cic 3016 -> 2924; without
+ * fault tolerance 2611); `node --trace-deopt` shows no wrong-map deoptimization left.
  */
 export function envelope(src: number, dst: number, seq: number, tag: number, payload: unknown): AppMessage {
   return { k: 'm', src, dst, seq, tag, payload, arrival: undefined, dv: undefined, di: undefined, rec: undefined, ix: undefined, ack: undefined };
