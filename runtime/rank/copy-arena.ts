@@ -194,7 +194,7 @@ export class CopyArena {
 
   private newChunk(bytes: number): number {
     const buffer = bytes === CHUNK_BYTES && this.pool.length ? this.pool.pop()! : new ArrayBuffer(Math.ceil(bytes / 8) * 8);
-    // Views slots made up front: an empty array filled at index `code` later changed its elements
+    // View slots made up front: an empty array filled at index `code` later changed its elements
     // kind, and the first view of each new chunk deoptimized `keep` (wrong map).
     const chunk: Chunk = { buffer, f64: new Float64Array(buffer), used: 0, live: 0, views: new Array<TypedArray | undefined>(VIEW_TYPES.length).fill(undefined) };
     const id = this.freeIds.length ? this.freeIds.pop()! : this.chunks.length;

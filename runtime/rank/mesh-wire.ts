@@ -18,11 +18,12 @@ const ABSENT = -1;
 
 /**
  * An application message's envelope, every optional field present (undefined until set). V8
- * gives objects a hidden class by the fields they were given and in what order; envelopes
- * built with only the fields a protocol sets, a field at a time, had several, and the first
- * message of a new kind (a checkpoint's first acknowledgement, the first allreduce) deoptimized
- * the rank's hot code ("wrong map": the send and receive paths and the job's step, each
- * recompiled on a thread that takes a core from the ranks). One shape from the start: cavity
+ * gives objects a hidden class by the fields they were given, in what order, and how each
+ * field's values are represented. Envelopes built with only the fields a protocol sets, a field
+ * at a time, had several classes, and copies read back at a checkpoint (copy-arena.ts `whole`)
+ * changed the fields' representation mid-run; each change deoptimized the rank's hot code
+ * ("wrong map": the send and receive paths and the job's step, each compiled again on a
+ * thread that takes a core from the ranks). One shape from the start: cavity
  * n=192, 2 ranks, 4000 steps, uncoordinated 2994 -> 2881 ms (5 interleaved runs; the job
  * without fault tolerance 2633 and 2642) and 2896 -> 2842 (7 runs; cic 3016 -> 2924; without
  * fault tolerance 2611); `node --trace-deopt` shows no wrong-map deoptimization left.
