@@ -1,5 +1,6 @@
 /** Messages between ranks travel as flat arrays (rank/mesh-wire.ts) and come back as they left. */
 import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { envelope, fromWire, toWire } from '../../dist/runtime/rank/mesh-wire.js';
 import { CopyArena } from '../../dist/runtime/rank/copy-arena.js';
 import { portable } from '../../dist/storage/checkpoint-io.js';
@@ -37,5 +38,25 @@ describe('mesh wire form', () => {
     const m = { ...envelope(1, 0, 4, 2, Uint8Array.of(1)), di: 7, arrival: 3, rec: 9 };
     expect(portable(m)).toEqual({ k: 'm', src: 1, dst: 0, seq: 4, tag: 2, payload: Uint8Array.of(1), di: 7 });
     expect(Object.keys(portable(m))).toEqual(['k', 'src', 'dst', 'seq', 'tag', 'payload', 'di']);
+  });
+
+  it('keeps one hidden class through a copy read back and a message received (V8 maps compared, not just keys)', () => {
+    // Keys alone do not show it: copies read back as boxed doubles changed the fields'
+    // representation, which gave every envelope a new map. Checked in a node of its own, as
+    // comparing maps takes --allow-natives-syntax.
+    const dist = new URL('../../dist/runtime/rank/', import.meta.url).href;
+    const script = `
+      import { envelope, fromWire, toWire } from '${dist}mesh-wire.js';
+      import { CopyArena } from '${dist}copy-arena.js';
+      const before = envelope(0, 1, 1, 0, Float64Array.of(1));
+      before.di = 2; before.ack = 1;
+      const arena = new CopyArena();
+      const kept = arena.read(arena.keep(before), 0, 1, true);
+      const received = fromWire(structuredClone(toWire(kept)));
+      const after = envelope(0, 1, 2, 0, null);
+      after.di = 3; after.ack = 2;
+      console.log(JSON.stringify({ kept: %HaveSameMap(before, kept), received: %HaveSameMap(before, received), after: %HaveSameMap(before, after) }));`;
+    const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ kept: true, received: true, after: true });
   });
 });
