@@ -192,7 +192,7 @@ export class CkptStore {
       store = new CkptStore(dir, openEnv(dir, { readOnly: options.readOnly }));
       // The run's durability is an environment flag, and the run's config says which: a store
       // of a `committed` run is reopened without fsync before anything is written to it.
-      const durability = (store.config as { durability?: 'flushed' | 'committed' } | undefined)?.durability;
+      const durability = store.runConfig.durability;
       if (!options.readOnly && durability === 'committed') {
         await store.env.close();
         store = new CkptStore(dir, openEnv(dir, { durability }));
@@ -238,6 +238,10 @@ export class CkptStore {
   }
   get config(): unknown {
     return this.meta.get('config');
+  }
+  /** The fields of the run's config that storage reads (the runtime writes the rest). */
+  private get runConfig(): { durability?: 'flushed' | 'committed'; ranks?: number } {
+    return (this.config as { durability?: 'flushed' | 'committed'; ranks?: number } | undefined) ?? {};
   }
   get status(): StoreStatus {
     return this.meta.get('status') as StoreStatus;
@@ -404,7 +408,7 @@ export class CkptStore {
       return s !== undefined && !s.referenced.has(name) && f.round < s.below;
     });
     // One spare per rank: each rank's next checkpoint writes over one (block-files.ts).
-    return retireBlockFiles(this.dir, dead, this.flushes, (this.config as { ranks?: number } | undefined)?.ranks ?? 1);
+    return retireBlockFiles(this.dir, dead, this.flushes, this.runConfig.ranks ?? 1);
   }
 
   /** One transaction of log records (the logger's group commit); resolves once they are on disk. */
@@ -481,7 +485,7 @@ export class CkptStore {
 
   /** Block files are fdatasync'd (and their removals) unless the run's durability is `committed`. */
   private get flushes(): boolean {
-    return (this.config as { durability?: string } | undefined)?.durability !== 'committed';
+    return this.runConfig.durability !== 'committed';
   }
 
   /**
