@@ -155,11 +155,19 @@ function costLines(r: BenchResult): string[] {
       const a = attributed(x, base);
       const c = x.costs;
       const ck = x.checkpoints ? `${x.checkpoints}${x.forcedCheckpoints ? ` (${x.forcedCheckpoints})` : ''}` : '-';
-      const cpu = c.cpuMs && base.costs.cpuMs ? f(c.cpuMs - base.costs.cpuMs) : '-';
+      const cpu = c.cpuMs && base.costs.cpuMs ? `${f(c.cpuMs - base.costs.cpuMs)}${cpuSplit(c, base.costs)}` : '-';
       out.push(`| ${job}${base.protocol === 'none' ? '' : ' (vs coordinated)'} | ${x.protocol} | ${f(a.total)} | ${f(c.barrier, 1)} | ${f(c.blocking, 1)} | ${f(c.writeWait, 1)} | ${f(c.log, 1)} | ${f(c.snapshots, 1)} | ${f(c.senderCopies, 1)} | ${f(c.checksumEncode, 1)} | ${f(a.peers, 1)} | ${f(a.other)} | ${f(c.offCriticalPath)} | ${cpu} | ${f(c.piggybackPerMessage, 1)} | ${ck} |`);
     }
   }
   return out;
+}
+
+/** Where the extra CPU ran: rank threads / coordinator / other threads (V8's compiler and collector, I/O), vs the baseline. */
+function cpuSplit(c: Row['costs'], base: Row['costs']): string {
+  const a = c.cpuByThread;
+  const b = base.cpuByThread;
+  if (!a || !b) return '';
+  return ` (${f(a.ranks - b.ranks)} / ${f(a.coordinator - b.coordinator)} / ${f(a.helpers - b.helpers)})`;
 }
 
 function rowLine(x: Row): string {
@@ -192,9 +200,9 @@ export function markdown(r: BenchResult): string {
     '',
     '## Where the failure-free overhead is paid (ms per rank, medians; overhead.svg stacks it)',
     '',
-    'Measured by the runtime where it is paid (report `costs`). "Waiting for peers": time in receives beyond what the job without fault tolerance spends there; ranks that exchange halos every step run in lockstep, so one rank\'s pause (an independent checkpoint, a copy) stalls the others. "Off the critical path": checkpoint writes that ran while the rank went on (LMDB\'s write thread and the disk); they cost a rank only the CPU they take from it. "Process CPU": the extra CPU of the whole process over the run (every thread: ranks, coordinator, the collector\'s and compiler\'s helpers, write threads), not per rank; on a machine whose cores the ranks fill, CPU spent by other threads is taken from the ranks, which is most of what stays "not attributed".',
+    'Measured by the runtime where it is paid (report `costs`). "Waiting for peers": time in receives beyond what the job without fault tolerance spends there; ranks that exchange halos every step run in lockstep, so one rank\'s pause (an independent checkpoint, a copy) stalls the others. "Off the critical path": checkpoint writes that ran while the rank went on (LMDB\'s write thread and the disk); they cost a rank only the CPU they take from it. "Process CPU": the extra CPU of the whole process over the run (every thread: ranks, coordinator, the collector\'s and compiler\'s helpers, write threads), not per rank; on a machine whose cores the ranks fill, CPU spent by other threads is taken from the ranks, which is most of what stays "not attributed". In brackets, where it ran (report `timing.cpuByThread`, Linux): the rank threads, the coordinator, and the other threads, which are chiefly V8\'s optimizing compiler and concurrent collector (the compiler works once per rank thread for each function the protocol makes hot, a cost paid early in a run) and the I/O pools.',
     '',
-    '| job | protocol | overhead ms | barrier | message blocking | waiting for writes | waiting for the log | snapshot copies | sender copies | checksums/encoding | waiting for peers | not attributed | off the critical path | process CPU ms (all threads, vs baseline) | values piggybacked per message | checkpoints (forced) |',
+    '| job | protocol | overhead ms | barrier | message blocking | waiting for writes | waiting for the log | snapshot copies | sender copies | checksums/encoding | waiting for peers | not attributed | off the critical path | process CPU ms vs baseline (rank threads / coordinator / other threads) | values piggybacked per message | checkpoints (forced) |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...costLines(r),
     '',

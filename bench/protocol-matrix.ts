@@ -101,6 +101,8 @@ export interface RowCosts {
   peerWait: number;
   /** CPU of the whole process over the run, every thread, ms (not per rank); 0 if not reported. */
   cpuMs: number;
+  /** The same on the rank threads, the coordinator, and the other threads (V8's compiler and collector, I/O); null without the split. */
+  cpuByThread: { ranks: number; coordinator: number; helpers: number } | null;
 }
 
 function rowCosts(rs: Report[]): RowCosts {
@@ -118,6 +120,9 @@ function rowCosts(rs: Report[]): RowCosts {
     piggybackPerMessage: med((r) => (r.costs && r.messages.sent ? r.costs.piggybackedValues / r.messages.sent : 0)),
     peerWait: per((c) => c.blockedMs.peers ?? 0),
     cpuMs: med((r) => r.timing.cpuMs ?? 0),
+    cpuByThread: rs.every((r) => r.timing.cpuByThread)
+      ? { ranks: med((r) => r.timing.cpuByThread!.ranks), coordinator: med((r) => r.timing.cpuByThread!.coordinator), helpers: med((r) => r.timing.cpuByThread!.helpers) }
+      : null,
   };
 }
 

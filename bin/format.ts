@@ -41,6 +41,8 @@ export function summary(r: Report): string {
   const t = r.timing;
   const pct = (x: number) => (t.wallMs > 0 ? ` (${((100 * x) / t.wallMs).toFixed(1)}%)` : '');
   out.push(`  time         wall ${ms(t.wallMs)}, ${t.stepsPerSecond.toFixed(0)} steps/s; checkpointing ${ms(t.checkpointMs)}${pct(t.checkpointMs)}; recovery ${ms(t.recoveryMs)}${pct(t.recoveryMs)}`);
+  const cpu = cpuLine(t);
+  if (cpu) out.push(cpu);
   const c = r.checkpoints;
   if (p.checkpoint !== 'none') {
     const kinds = c.forced !== undefined ? ` (${c.basic} basic, ${c.forced} forced)` : '';
@@ -74,6 +76,14 @@ export function summary(r: Report): string {
   if (r.placement) out.push(`  hosts        ${formatPlacement(r.placement)}`);
   out.push(`  store        ${r.store}`);
   return out.join('\n');
+}
+
+/** The process's CPU over the run, and the threads it ran on (where the report has the split). */
+function cpuLine(t: Report['timing']): string | null {
+  if (t.cpuMs === undefined) return null;
+  const b = t.cpuByThread;
+  const split = b ? `: rank threads ${ms(b.ranks)}, coordinator ${ms(b.coordinator)}, other threads ${ms(b.helpers)} (V8's compiler and collector, I/O pools)${b.exited >= 1 ? `, threads that ended ${ms(b.exited)}` : ''}` : '';
+  return `  cpu          ${ms(t.cpuMs)} over the run${split}`;
 }
 
 /** Where the protocols' cost was paid, per rank (what compares with the wall-time overhead); omitted when nothing was. */

@@ -1,6 +1,7 @@
 /** The run report (contract section 3). */
 import { bucketName } from '../storage/replica.js';
 import type { RunConfig } from './options.js';
+import type { CpuByThread } from './thread-cpu.js';
 
 export interface RecoveryLineEntry {
   rank: number;
@@ -96,9 +97,11 @@ export interface Report {
    * `cpuMs`: CPU time of the ckpt process over `runMs`, every thread (ranks, coordinator, the
    * collector's and compiler's helpers, LMDB's write thread, libuv's pool): on a machine whose
    * cores the ranks fill, what other threads take is taken from the ranks. Absent when the
-   * run never started.
+   * run never started. `cpuByThread` (Linux, ranks on threads of this process): the same CPU
+   * split by the threads it ran on (thread-cpu.ts), so a protocol's extra CPU on V8's compiler
+   * and collector threads, which no rank-side meter sees, shows as `helpers`.
    */
-  timing: { wallMs: number; startupMs: number; runMs: number; checkpointMs: number; loggingMs: number; recoveryMs: number; stepsPerSecond: number; cpuMs?: number };
+  timing: { wallMs: number; startupMs: number; runMs: number; checkpointMs: number; loggingMs: number; recoveryMs: number; stepsPerSecond: number; cpuMs?: number; cpuByThread?: CpuByThread };
   /** Under uncoordinated / cic, `committed` counts every flushed checkpoint, `basic` + `forced`. */
   checkpoints: {
     committed: number;

@@ -133,7 +133,8 @@ export interface CheckpointTaken {
 
 export type FromRank =
   | CheckpointTaken
-  | { v: 1; kind: 'ready'; rank: number; epoch: number; step: number; restoreMs: number }
+  /** thread: the rank's process and thread (Linux), so the report can split the process's CPU by thread (thread-cpu.ts). */
+  | { v: 1; kind: 'ready'; rank: number; epoch: number; step: number; restoreMs: number; thread?: { pid: number; tid: number } | undefined }
   | { v: 1; kind: 'checkpoint-ready'; rank: number; epoch: number; round: number; boundary: number }
   | CheckpointAck
   | { v: 1; kind: 'step-begin'; rank: number; step: number }

@@ -87,6 +87,18 @@ describe('the report breaks the failure-free cost down where it is paid', () => 
     expect(r.timing.cpuMs).toBeGreaterThanOrEqual(0.8 * 10 * 20);
   });
 
+  it.skipIf(process.platform !== 'linux')('the process CPU is split by thread: a rank that spins shows on the rank threads, and the parts add up to the whole (Linux: /proc)', async () => {
+    const r = await run({ job: join(ROOT, 'test/fixtures/slow-sender-job.mjs'), ranks: 2, steps: 10, checkpoint: 'none' });
+    const b = r.timing.cpuByThread!;
+    expect(b.ranks).toBeGreaterThanOrEqual(0.8 * 10 * 20);
+    // Rank 1's spin runs on its thread, not the coordinator's.
+    expect(b.coordinator).toBeLessThan(b.ranks);
+    // Nothing failed, so no thread ended mid-run: the live threads account for the whole (clock granularity aside).
+    const sum = b.ranks + b.coordinator + b.helpers + b.exited;
+    expect(sum).toBeGreaterThanOrEqual(0.95 * r.timing.cpuMs!);
+    expect(b.ranks + b.coordinator + b.helpers).toBeLessThanOrEqual(1.05 * r.timing.cpuMs! + 5);
+  });
+
   it('coordinated checkpoints block the ranks (barrier, writes, message blocking); independent ones write off the critical path', async () => {
     const co = await run({ job: 'heat', ranks: 3, steps: 60, interval: 20, checkpoint: 'coordinated' });
     expect(co.costs!.blockedMs.messageBlocking).toBeGreaterThan(0);

@@ -35,6 +35,7 @@ import { watchdogs } from './watchdogs.js';
 import { CoordinatorFaults } from './fault-injection.js';
 import { detectFailure, lineOf } from './failure-record.js';
 import { completeReport, type Finished } from './report-builder.js';
+import { threadCpuMs } from '../thread-cpu.js';
 
 /** CKPT_DEBUG=1 traces coordinator events on stderr. */
 const DEBUG = Boolean(process.env.CKPT_DEBUG);
@@ -86,6 +87,9 @@ export class RunEngine {
   private startedAt: number | null = null;
   /** Process CPU (every thread: ranks, the coordinator, V8's and libuv's helpers) when the run began. */
   private cpuAtStart: NodeJS.CpuUsage | null = null;
+  /** Every thread's CPU at the start (Linux), and the threads ranks ran on, for the report's split by thread. */
+  private threadsAtStart: Map<number, number> | null = null;
+  private readonly rankThreads = new Set<number>();
 
   constructor(
     private readonly config: RunConfig,
@@ -256,6 +260,8 @@ export class RunEngine {
         this.fail(fromErrorRecord(m.error));
         return;
       case 'ready':
+        // A rank on a thread of this process (under --nats ranks run in other processes, on other hosts).
+        if (m.thread?.pid === process.pid) this.rankThreads.add(m.thread.tid);
         // Only a start or a global rollback waits for 'ready' (a localized recovery waits for
         // 'replayed', and a respawned rank's 'ready' may come after its thaw).
         if (m.epoch !== this.epoch || this.localized || !this.waitingReady.has(m.rank)) return;
@@ -293,6 +299,7 @@ export class RunEngine {
     const wasRecovery = this.pendingFailures.length > 0;
     if (this.startedAt === null) {
       this.startedAt = now;
+      this.threadsAtStart = threadCpuMs();
       this.cpuAtStart = process.cpuUsage();
       this.report.timing.startupMs = now - this.t0;
     }
@@ -408,6 +415,8 @@ export class RunEngine {
           t0: this.t0,
           startedAt: this.startedAt,
           cpuAtStart: this.cpuAtStart,
+          threadsAtStart: this.threadsAtStart,
+          rankThreads: this.rankThreads,
           times: this.times,
         }),
       );

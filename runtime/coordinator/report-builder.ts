@@ -11,6 +11,7 @@ import type { RunConfig } from '../options.js';
 import type { CostBreakdown, Report } from '../report.js';
 import { sumCosts, type Costs } from '../costs.js';
 import { TIME_SLOTS } from '../wire.js';
+import { splitCpu, threadCpuMs } from '../thread-cpu.js';
 import type { IntervalPolicy } from './interval-policy.js';
 import type { Schemes } from './schemes.js';
 import type { RankLoggingFigures } from '../wire.js';
@@ -35,6 +36,9 @@ export interface Completion {
   t0: number;
   startedAt: number | null;
   cpuAtStart: NodeJS.CpuUsage | null;
+  /** Every thread's CPU when the run started (null off Linux), and the threads ranks ran on. */
+  threadsAtStart: Map<number, number> | null;
+  rankThreads: ReadonlySet<number>;
   /** The shared block the ranks add their cost figures to (costs.ts). */
   times: Float64Array;
 }
@@ -62,6 +66,11 @@ export function completeReport(r: Report, c: Completion): Report {
   if (c.cpuAtStart) {
     const cpu = process.cpuUsage(c.cpuAtStart);
     r.timing.cpuMs = (cpu.user + cpu.system) / 1000;
+    // Which threads it ran on; only where the ranks are threads of this process (not --nats).
+    const end = c.threadsAtStart && c.rankThreads.size > 0 ? threadCpuMs() : null;
+    if (c.threadsAtStart && end) {
+      r.timing.cpuByThread = splitCpu(c.threadsAtStart, end, c.rankThreads, process.pid, r.timing.cpuMs);
+    }
   }
   const unfired = config.crashes.map((spec, i) => ({ spec, i })).filter(({ i }) => !c.fired.has(i));
   for (const { spec } of unfired) (r.warnings ??= []).push(`--crash ${formatCrashSpec(spec)} never fired: the job ended after step ${steps}`);

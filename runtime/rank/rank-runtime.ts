@@ -6,6 +6,7 @@
  * recovery-participation.ts. Never imports coordinator code.
  */
 import { CostMeter } from '../costs.js';
+import { ownThread } from '../thread-cpu.js';
 import { loadJob } from '../../jobs/registry.js';
 import type { Job, JobState, StepContext } from '../../jobs/api.js';
 import type { CheckpointIO } from '../../storage/checkpoint-io.js';
@@ -49,6 +50,8 @@ export class RankRuntime {
   private readonly times: Float64Array;
   /** Where this rank's protocol costs are added up (costs.ts). */
   private readonly costs: CostMeter;
+  /** The thread this rank runs on (Linux; undefined elsewhere). */
+  private readonly thread = ownThread() ?? undefined;
   /** The rank's one way into the store (and its native-section handshake); null without one. */
   private store: RankStore | null = null;
   /** On a worker: this rank's own NATS connection, which its peer channels use. */
@@ -114,7 +117,7 @@ export class RankRuntime {
       const t0 = performance.now();
       this.control.listen((m) => this.onControl(m));
       await this.native(() => this.restore(t.restore, t.peers, t.replay));
-      this.post({ v: 1, kind: 'ready', rank: t.rank, epoch: this.epoch, step: this.step, restoreMs: performance.now() - t0 });
+      this.ready(t0);
       for (;;) {
         try {
           await this.execute();
@@ -382,7 +385,12 @@ export class RankRuntime {
     if (cmd.logPort) this.logging.connect(cmd.logPort);
     await this.checkpointing.settled();
     await this.native(() => this.restore(cmd.restore, cmd.peers, cmd.replay ?? null));
-    this.post({ v: 1, kind: 'ready', rank: this.task.rank, epoch: this.epoch, step: this.step, restoreMs: performance.now() - t0 });
+    this.ready(t0);
+  }
+
+  /** Restored (from `t0`) and ready to run; says which thread this rank is, for the report's CPU split. */
+  private ready(t0: number): void {
+    this.post({ v: 1, kind: 'ready', rank: this.task.rank, epoch: this.epoch, step: this.step, restoreMs: performance.now() - t0, thread: this.thread });
   }
 
   /** Run `fn`, which calls into LMDB, as a native section of the store (see RankStore). */
