@@ -182,9 +182,17 @@ export class ReplaySource {
   finish(limits: Map<number, number>, delivered: number[]): AppMessage[] {
     for (const p of this.posted) p.reject(new ReplayOver());
     this.posted = [];
+    return this.undelivered(delivered).filter((m) => this.arrived.has(m) || m.seq <= (limits.get(m.src) ?? Infinity));
+  }
+
+  /**
+   * The known messages above `delivered` (per source), in arrival order: while the replay runs
+   * they, not the mailbox, are the rank's undelivered messages (comm.ts `undelivered`).
+   */
+  undelivered(delivered: readonly number[]): AppMessage[] {
     return this.bySrc
       .flat()
-      .filter((m) => m.seq > (delivered[m.src] ?? 0) && (this.arrived.has(m) || m.seq <= (limits.get(m.src) ?? Infinity)))
+      .filter((m) => m.seq > (delivered[m.src] ?? 0))
       .sort((a, b) => this.arrivalOf.get(a)! - this.arrivalOf.get(b)!);
   }
 }

@@ -62,8 +62,10 @@ export async function restoreRank(h: RestoreHost, point: RestorePoint, peers: Pe
     manifest = read.manifest;
     copies = read.copies;
     h.restoredTo(read.state, manifest.step);
-    channelState = manifest.mailbox;
-    h.comm.restoreChannels(manifest.counters, manifest.mailbox, new Error('restart'));
+    // Only what was not delivered before the checkpoint: a store written before comm.ts
+    // `undelivered` may hold, in a checkpoint taken during a replay, messages delivered already.
+    channelState = manifest.mailbox.filter((m) => m.seq > manifest!.counters.recvSeq[m.src]!);
+    h.comm.restoreChannels(manifest.counters, channelState, new Error('restart'));
     h.dependencies.restore(manifest.dv);
   }
   h.copies.load(copies);

@@ -65,4 +65,30 @@ describe('replay fed by the senders (sender-based logging)', () => {
     expect((await comm.recv(0, 7)).payload).toBe('b');
     expect(comm.getCounters().delivered).toBe(7);
   });
+
+  it('a checkpoint taken while the rank replays saves what it has not delivered, not the channel state it restored and has replayed since', async () => {
+    // Restored with 0:81 and 0:82 queued (the checkpoint's channel state); the replay delivers
+    // both, and 0:83 arrives from the sender's resend. The mailbox still holds 81 and 82 (the
+    // replay took them over): saved as channel state, a restore from this checkpoint delivered
+    // them a second time in place of 83 and what follows (--mtbf, cic with pessimistic logging).
+    const { comm, wire } = commWithWires(2, 3);
+    const queued = [msg(0, 81, 'a'), msg(0, 82, 'b')];
+    comm.restoreChannels({ sendSeq: [0, 0, 0], recvSeq: [80, 3, 0], delivered: 5 }, queued, new Error('restart'));
+    const source = new ReplaySource(2, 3, 6, [], queued, new Map(), true);
+    comm.startReplay(source, 9, [], () => {});
+    expect((await comm.recv(0, 7)).payload).toBe('a');
+    expect((await comm.recv(0, 7)).payload).toBe('b');
+    wire(0)(msg(0, 83, 'c'));
+    wire(1)(msg(1, 4, 'd'));
+    // Mid-replay, at a step boundary: what an independent checkpoint saves as its channel state.
+    expect(comm.undelivered().map((m) => `${m.src}:${m.seq}`)).toEqual(['0:83', '1:4']);
+    expect((await comm.recv(0, 7)).payload).toBe('c');
+    expect(comm.undelivered().map((m) => `${m.src}:${m.seq}`)).toEqual(['1:4']);
+  });
+
+  it('without a replay, the undelivered messages are the mailbox', () => {
+    const { comm } = commWithWires(2, 3);
+    comm.restoreChannels({ sendSeq: [0, 0, 0], recvSeq: [80, 3, 0], delivered: 5 }, [msg(0, 81, 'a')], new Error('restart'));
+    expect(comm.undelivered().map((m) => `${m.src}:${m.seq}`)).toEqual(['0:81']);
+  });
 });

@@ -125,7 +125,7 @@ class CicIndex implements IndependentVariant {
         state: s.state,
         // Undelivered at the forced point: what is queued, `m` itself, and (for the replay
         // that gets back here) the step's deliveries so far.
-        mailbox: [m, ...comm.mailbox.pending(), ...this.tail],
+        mailbox: [m, ...comm.undelivered(), ...this.tail],
         counters: s.counters,
         dv: s.dv,
         extra: {

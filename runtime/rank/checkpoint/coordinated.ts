@@ -66,7 +66,7 @@ export class CoordinatedRank implements RankCheckpointScheme {
     const { manifest, writeMs } = await ctx.guard(
       ctx.native(() =>
         io.write(
-          { rank: ctx.rank, round: r.round, step: ctx.step(), epoch: ctx.epoch(), state: ctx.state(), mailbox: ctx.comm.mailbox.pending(), counters: ctx.comm.getCounters(), dv: ctx.dependencies.current },
+          { rank: ctx.rank, round: r.round, step: ctx.step(), epoch: ctx.epoch(), state: ctx.state(), mailbox: ctx.comm.undelivered(), counters: ctx.comm.getCounters(), dv: ctx.dependencies.current },
           during,
         ),
       ),

@@ -108,7 +108,7 @@ export class IndependentCheckpointer implements RankCheckpointScheme {
         step,
         epoch: this.ctx.epoch(),
         state: this.ctx.state(),
-        mailbox: comm.mailbox.pending(),
+        mailbox: comm.undelivered(),
         counters,
         dv,
         extra: { index, forced: false, position: { delivered: counters.delivered, dv: dv ?? this.zeros() }, known: comm.knownSeqs() },
