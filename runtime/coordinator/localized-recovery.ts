@@ -123,6 +123,21 @@ export class LocalizedRecovery {
     }
   }
 
+  /**
+   * Deliveries failed rank `r` had made at least: what its status slot said, or more where a
+   * survivor's dependency vector shows it delivered a message `r` sent later (entry r of a
+   * vector is a delivery index of r). The slot can be behind: heat on 3 ranks, cic with
+   * pessimistic logging, --mtbf on a loaded machine, a rank recorded at 375 deliveries while a
+   * survivor had delivered its message of interval 377; replayed only to 375, it never sent
+   * what that survivor's own replay needed, and every recovery after that waited for it until
+   * the next failure (a livelock).
+   */
+  private reachedAtLeast(r: number): number {
+    let seen = this.reached[r]!;
+    for (const f of this.frozen.values()) seen = Math.max(seen, f.dv?.[r] ?? 0);
+    return seen;
+  }
+
   /** Send counters and delivery count of the state a candidate restores (before any replay). */
   private base(rank: number, c: Candidate): { delivered: number; sendSeq: number[] } {
     if (c.restore.kind === 'initial') return { delivered: 0, sendSeq: new Array<number>(this.host.size).fill(0) };
@@ -154,7 +169,7 @@ export class LocalizedRecovery {
     const latest = (r: number) => cands[r]![cands[r]!.length - 1]!;
     const choice = (r: number, x: number): Candidate => latestAtOrBelow(cands[r]!, x);
     const ceilings = Array.from({ length: n }, (_, r) =>
-      this.failed.includes(r) ? logging.ceiling(r, latest(r).delivered, this.reached[r]!) : this.frozen.get(r)!.delivered,
+      this.failed.includes(r) ? logging.ceiling(r, latest(r).delivered, this.reachedAtLeast(r)) : this.frozen.get(r)!.delivered,
     );
     let rec = ceilings;
     if (this.host.tracksDv) {

@@ -171,6 +171,19 @@ describe('localized recovery planning (fake host)', () => {
     expect(f.done[0].recoveryLine[1]).toMatchObject({ checkpointStep: 0, resumeStep: 4 });
   });
 
+  it('sender-based pessimistic: a failed rank replays at least as far as a survivor shows it got, even where its status slot says less', async () => {
+    // Rank 1's slot says 5 deliveries, but rank 0 delivered a message rank 1 sent at interval 7:
+    // replayed only to 5, rank 1 would never send what rank 0 holds, and a peer replaying to
+    // its own position would wait for it forever.
+    const log = { ...fakeLog([0, 0, 0]), ceiling: (_r: number, checkpoint: number, reached: number) => Math.max(checkpoint, reached) };
+    const f = recoveryHost(3, log, false);
+    const rec = new LocalizedRecovery(f.host as any, [1], [{ record: failure(), startedAt: 0 }], [5, 5, 5], [9, 5, 9]);
+    rec.begin();
+    await rec.onMessage(frozen(0, 9, [9, 7, 0]));
+    await rec.onMessage(frozen(2, 9, null));
+    expect(f.sent.find((s) => s.m.kind === 'respawn')!.m.replay.to).toBe(7);
+  });
+
   it('optimistic: an orphan that depends on a lost delivery of the failed rank rolls back too', async () => {
     // Rank 1 logged 2 deliveries durably; rank 2's delivery 3 depends on rank 1's interval 4 (lost).
     const history = { 2: [{ i: 1, dv: [0, 0, 1] }, { i: 2, dv: [0, 1, 2] }, { i: 3, dv: [0, 4, 3] }] };
