@@ -79,6 +79,9 @@ function refuseShared(dir: string): void {
   }
 }
 
+/** The fields of a run's config that storage reads. */
+type StoredRunConfig = { durability?: 'flushed' | 'committed'; ranks?: number };
+
 export class CkptStore {
   readonly dir: string;
   readonly env: RootDatabase;
@@ -240,8 +243,8 @@ export class CkptStore {
     return this.meta.get('config');
   }
   /** The fields of the run's config that storage reads (the runtime writes the rest). */
-  private get runConfig(): { durability?: 'flushed' | 'committed'; ranks?: number } {
-    return (this.config as { durability?: 'flushed' | 'committed'; ranks?: number } | undefined) ?? {};
+  private get runConfig(): StoredRunConfig {
+    return (this.config as StoredRunConfig | undefined) ?? {};
   }
   get status(): StoreStatus {
     return this.meta.get('status') as StoreStatus;

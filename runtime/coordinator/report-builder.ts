@@ -67,10 +67,9 @@ export function completeReport(r: Report, c: Completion): Report {
     const cpu = process.cpuUsage(c.cpuAtStart);
     r.timing.cpuMs = (cpu.user + cpu.system) / 1000;
     // Which threads it ran on; only where the ranks are threads of this process (not --nats).
-    const end = c.threadsAtStart && c.rankThreads.size > 0 ? threadCpuMs() : null;
-    if (c.threadsAtStart && end) {
-      r.timing.cpuByThread = splitCpu(c.threadsAtStart, end, c.rankThreads, process.pid, r.timing.cpuMs);
-    }
+    const start = c.rankThreads.size > 0 ? c.threadsAtStart : null;
+    const end = start ? threadCpuMs() : null;
+    if (start && end) r.timing.cpuByThread = splitCpu(start, end, c.rankThreads, process.pid, r.timing.cpuMs);
   }
   const unfired = config.crashes.map((spec, i) => ({ spec, i })).filter(({ i }) => !c.fired.has(i));
   for (const { spec } of unfired) (r.warnings ??= []).push(`--crash ${formatCrashSpec(spec)} never fired: the job ended after step ${steps}`);
