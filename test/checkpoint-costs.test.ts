@@ -99,6 +99,12 @@ describe('the report breaks the failure-free cost down where it is paid', () => 
     expect(b.ranks + b.coordinator + b.helpers).toBeLessThanOrEqual(1.05 * r.timing.cpuMs! + 5);
   });
 
+  it.skipIf(process.platform !== 'linux')('the summary says where the CPU went: the rank threads, the coordinator, the other threads, and a failed rank\'s thread (Linux: /proc)', () => {
+    const res = cli(['run', '--job', 'heat', '--ranks', '3', '--steps', '60', '--interval', '20', '--crash', '1@30', '--store', storePath()]);
+    expect(res.status).toBe(0);
+    expect(res.stdout).toMatch(/^ {2}cpu {10}\S+ m?s over the run: rank threads \S+ m?s, coordinator \S+ m?s, other threads \S+ m?s .*, threads that ended \S+ m?s$/m);
+  });
+
   it('coordinated checkpoints block the ranks (barrier, writes, message blocking); independent ones write off the critical path', async () => {
     const co = await run({ job: 'heat', ranks: 3, steps: 60, interval: 20, checkpoint: 'coordinated' });
     expect(co.costs!.blockedMs.messageBlocking).toBeGreaterThan(0);
