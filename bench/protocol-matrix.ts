@@ -56,6 +56,18 @@ export interface MatrixSpec {
   mtbfS: number;
   /** Results are comparable to the failure-free run (deterministic job). */
   deterministic: boolean;
+  /**
+   * Raw baselines measured in every round beside the runs they are compared with (the disk's
+   * flush latency drifts with what ran just before: a floor measured once, on an idle disk,
+   * is not the floor of the runs).
+   */
+  probes?: Record<string, () => Promise<number>>;
+}
+
+export interface MatrixResult {
+  rows: Row[];
+  /** The spec's probes, one sample per round. */
+  probes: Record<string, Summary>;
 }
 
 export interface Row {
@@ -126,7 +138,7 @@ function rowCosts(rs: Report[]): RowCosts {
   };
 }
 
-export async function protocolMatrix(spec: MatrixSpec, work: string, reference: () => Promise<string>): Promise<Row[]> {
+export async function protocolMatrix(spec: MatrixSpec, work: string, reference: () => Promise<string>): Promise<MatrixResult> {
   const reports = new Map<string, Report[]>();
   const variants: Record<string, () => Promise<number>> = {};
   let k = 0;
@@ -147,10 +159,13 @@ export async function protocolMatrix(spec: MatrixSpec, work: string, reference: 
       };
     }
   }
-  const times = await interleave(spec.rounds, variants);
+  const probeKeys = Object.keys(spec.probes ?? {});
+  const measured = await interleave(spec.rounds, { ...variants, ...spec.probes });
+  const probes = Object.fromEntries(probeKeys.map((k) => [k, measured[k]!]));
+  const times = Object.fromEntries(Object.entries(measured).filter(([k]) => !probeKeys.includes(k)));
   const ref = spec.deterministic ? await reference() : null;
-  const base = times['none|none' as keyof typeof times] ?? times[`${spec.variants[0]!.name}|none` as keyof typeof times]!;
-  return Object.entries(times).map(([key, t]) => {
+  const base = times['none|none'] ?? times[`${spec.variants[0]!.name}|none`]!;
+  const rows = Object.entries(times).map(([key, t]): Row => {
     const [protocol, fault] = key.split('|') as [string, Fault];
     const rs = reports.get(key)!;
     const med = (f: (r: Report) => number) => summarize(rs.map(f)).median;
@@ -175,4 +190,5 @@ export async function protocolMatrix(spec: MatrixSpec, work: string, reference: 
       costs: rowCosts(rs),
     };
   });
+  return { rows, probes };
 }

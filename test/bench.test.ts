@@ -11,6 +11,11 @@ describe('ckpt bench --quick --json', () => {
     const b = JSON.parse(r.stdout);
     expect(b).toMatchObject({ version: 1, quick: true, job: 'cavity' });
     for (const k of ['fdatasyncMBps', 'smallWriteMs', 'messagePortExchangesPerSec']) expect(b.raw[k]).toBeGreaterThan(0);
+    // Pessimistic logging's floor is sampled in every traffic round, and the goal names that floor.
+    expect(b.raw.smallWriteBesideTraffic.samples).toHaveLength(b.rounds);
+    expect(b.raw.smallWriteBesideTraffic.min).toBeGreaterThan(0);
+    const flushedGoal = b.goals.find((g: { goal: string }) => g.goal.startsWith('pessimistic logging (flushed) on traffic'));
+    expect(flushedGoal.measured).toContain(`${b.raw.smallWriteBesideTraffic.median.toFixed(3)} ms: median of ${b.rounds} beside the traffic rounds`);
     type Row = { job: string; protocol: string; fault: string; runMs: { median: number }; digestMatches: boolean | null; reexecutedSteps: number; rolledBack: number };
     const rows: Row[] = b.rows;
     const protocols = new Set(rows.filter((x) => x.job === 'cavity').map((x) => x.protocol));
