@@ -19,6 +19,7 @@ import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rawSmallWriteMs } from '../raw-disk.js';
+import { summarize } from '../stats.js';
 
 const THREADS = 3;
 const RECORD = 96;
@@ -105,7 +106,7 @@ function rankThread(s: Setup): void {
 async function runMode(mode: Mode, steps: number, workMs: number, gatherMs: number): Promise<{ msPerStep: number; flushesPerStep: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'ckpt-group-commit-'));
   try {
-    for (const f of mode === 'own' ? ['j-0', 'j-1', 'j-2'] : ['shared']) {
+    for (const f of mode === 'own' ? Array.from({ length: THREADS }, (_, r) => `j-${r}`) : ['shared']) {
       const fd = openSync(join(dir, f), 'w');
       writeSync(fd, Buffer.alloc(PREALLOCATE));
       fdatasyncSync(fd);
@@ -133,7 +134,7 @@ async function runMode(mode: Mode, steps: number, workMs: number, gatherMs: numb
   }
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const median = (xs: number[]): number => summarize(xs).median;
 
 async function main(): Promise<void> {
   const steps = Number(process.argv[2] ?? 3000);
